@@ -1,0 +1,407 @@
+/*
+ * tokstream.h - the one public header of tokstream, an embeddable C library for LLM
+ * token streams: SSE and other framings, provider chunk decoding, message assembly,
+ * streaming detokenization and stream timing.
+ *
+ * Conventions (see tokstream(7)):
+ *  - every object is push-based: tks_X_new, tks_X_push, tks_X_finish, tks_X_reset,
+ *    tks_X_free, tks_X_error, tks_X_offset;
+ *  - functions return int: TKS_OK (0), a negative TKS_E* error, or a positive status
+ *    (TKS_STOPPED); errors are sticky until reset;
+ *  - callbacks return 0 to go on, non-zero to stop the push at once (TKS_STOPPED);
+ *    pointers given to a callback are valid only during the call;
+ *  - configs may be NULL; a zero field means "the default";
+ *  - no global state: distinct objects may be used from distinct threads.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef TOKSTREAM_H
+#define TOKSTREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && !defined(TKS_STATIC)
+#  ifdef TKS_BUILDING
+#    define TKS_API __declspec(dllexport)
+#  else
+#    define TKS_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__)
+#  define TKS_API __attribute__((visibility("default")))
+#else
+#  define TKS_API
+#endif
+
+/* ------------------------------------------------------------------------------------ */
+/* Version                                                                              */
+
+#define TKS_VERSION_MAJOR 0
+#define TKS_VERSION_MINOR 1
+#define TKS_VERSION_PATCH 0
+#define TKS_VERSION_STRING "0.1.0"
+/* (major << 16) | (minor << 8) | patch, comparable with >= */
+#define TKS_VERSION_HEX ((TKS_VERSION_MAJOR << 16) | (TKS_VERSION_MINOR << 8) | TKS_VERSION_PATCH)
+
+/* The version of the library actually linked, as "MAJOR.MINOR.PATCH". */
+TKS_API const char *tks_version(void);
+/* TKS_VERSION_HEX of the library actually linked. */
+TKS_API uint32_t tks_version_hex(void);
+
+/* ------------------------------------------------------------------------------------ */
+/* Status codes                                                                         */
+
+/*
+ * One table, stable numbers: a number is never reused or renumbered. Append only.
+ * XX(NAME, number, message)
+ */
+#define TKS_STATUS_MAP(XX)                                                                 \
+    XX(OK, 0, "success")                                                                   \
+    XX(STOPPED, 1, "stopped: a callback asked to stop, or the stream was stopped")         \
+    XX(ENOMEM, -1, "out of memory")                                                        \
+    XX(EINVAL, -2, "invalid argument")                                                     \
+    XX(ELIMIT, -3, "a configured size limit was exceeded")                                 \
+    XX(EPROTO, -4, "malformed input")                                                      \
+    XX(EUTF8, -5, "invalid UTF-8")                                                         \
+    XX(ESTATE, -6, "call not valid in the object's current state")                         \
+    XX(ETRUNC, -7, "input ended before the stream was complete")                           \
+    XX(EIO, -8, "input/output error")                                                      \
+    XX(EUNSUPPORTED, -9, "unsupported feature or format")                                  \
+    XX(ENOTFOUND, -10, "no such item (unknown token id, event id or name)")                \
+    XX(EEMPTY, -11, "no data to answer from")                                              \
+    XX(ETOOOLD, -12, "requested item is no longer retained")                               \
+    XX(EJSON, -13, "malformed JSON")                                                       \
+    XX(ECRC, -14, "checksum mismatch")
+
+enum tks_status {
+#define TKS_STATUS_ENUM_(name, num, msg) TKS_##name = (num),
+    TKS_STATUS_MAP(TKS_STATUS_ENUM_)
+#undef TKS_STATUS_ENUM_
+    TKS_STATUS_END_ = 2 /* not a status: keeps the list syntax simple */
+};
+
+/* A fixed message for a status code; "unknown status" for a number not in the table.
+ * Never NULL. */
+TKS_API const char *tks_strerror(int status);
+/* The code's name without the prefix ("ENOMEM", "OK"), or "UNKNOWN". Never NULL. */
+TKS_API const char *tks_status_name(int status);
+
+/* ------------------------------------------------------------------------------------ */
+/* Memory                                                                               */
+
+/*
+ * Per-object allocator. Every config has a `const tks_alloc *alloc`; NULL means libc.
+ * The object copies the struct at _new; all three functions are required (TKS_EINVAL
+ * otherwise). realloc and free receive the size the block was allocated with; free is
+ * never called with NULL. A failing malloc/realloc returns NULL and the call that needed
+ * it returns TKS_ENOMEM, leaving the object usable after reset.
+ */
+typedef struct tks_alloc {
+    void *(*malloc)(void *ctx, size_t size);
+    void *(*realloc)(void *ctx, void *ptr, size_t old_size, size_t new_size);
+    void (*free)(void *ctx, void *ptr, size_t size);
+    void *ctx;
+} tks_alloc;
+
+/* ------------------------------------------------------------------------------------ */
+/* Time                                                                                 */
+
+/* Nanoseconds from a monotonic clock (CLOCK_MONOTONIC). Only differences mean anything. */
+TKS_API int64_t tks_now_ns(void);
+
+/* ------------------------------------------------------------------------------------ */
+/* Framing: bytes -> events                                                             */
+
+/* One typed header of an AWS eventstream frame. */
+enum tks_header_type {
+    TKS_HEADER_TRUE = 0,
+    TKS_HEADER_FALSE = 1,
+    TKS_HEADER_BYTE = 2,
+    TKS_HEADER_SHORT = 3,
+    TKS_HEADER_INT = 4,
+    TKS_HEADER_LONG = 5,
+    TKS_HEADER_BYTES = 6,
+    TKS_HEADER_STRING = 7,
+    TKS_HEADER_TIMESTAMP = 8, /* milliseconds since the epoch, in `integer` */
+    TKS_HEADER_UUID = 9       /* 16 bytes in value */
+};
+
+typedef struct tks_header {
+    const char *name;
+    size_t name_len;
+    int type;              /* enum tks_header_type */
+    const char *value;     /* BYTES, STRING, UUID: the bytes; NULL otherwise */
+    size_t value_len;
+    int64_t integer;       /* TRUE/FALSE (1/0), BYTE, SHORT, INT, LONG, TIMESTAMP */
+} tks_header;
+
+/*
+ * One framed event, from any framing parser. Strings are not NUL-terminated; use the
+ * lengths. Valid only during the callback.
+ *  - SSE: type is the event type ("message" when none was given), data the joined data
+ *    lines, id the last event ID ("" when none).
+ *  - NDJSON, JSON array: data is one JSON text (a line, an element); type and id are "".
+ *  - AWS eventstream: data is the payload; type is the `:event-type` header (or
+ *    `:exception-type` for exceptions), message_type the `:message-type` header
+ *    ("event", "exception", "error"), headers all of the frame's headers.
+ * For SSE comments (tks_sse_config.on_comment) data is the comment text after ':'.
+ * For SSE retry fields (tks_sse_config.on_retry) retry_ms holds the value.
+ */
+typedef struct tks_event {
+    const char *type;
+    size_t type_len;
+    const char *data;
+    size_t data_len;
+    const char *id;
+    size_t id_len;
+    const char *message_type;
+    size_t message_type_len;
+    const tks_header *headers;
+    size_t n_headers;
+    uint64_t offset;   /* input byte offset where the event (or line, or frame) began */
+    uint64_t retry_ms; /* on_retry only */
+} tks_event;
+
+/* The sink of every framing parser. 0 continues; non-zero stops the push (TKS_STOPPED). */
+typedef int (*tks_event_cb)(void *user, const tks_event *event);
+
+/* ---- SSE parser (WHATWG event stream rules) ---------------------------------------- */
+
+typedef struct tks_sse_parser tks_sse_parser;
+
+/* tks_sse_config.flags */
+#define TKS_SSE_RAW_UTF8 0x1u /* pass bytes through unvalidated instead of replacing invalid
+                                 UTF-8 with U+FFFD */
+
+typedef struct tks_sse_config {
+    const tks_alloc *alloc;
+    size_t max_line;       /* longest line in bytes; 0 = 1 MiB */
+    size_t max_event;      /* largest event (data + type + id) in bytes; 0 = 1 MiB */
+    uint32_t flags;        /* TKS_SSE_* */
+    tks_event_cb on_comment; /* optional: each comment line (keep-alives) */
+    tks_event_cb on_retry;   /* optional: each valid retry field */
+} tks_sse_config;
+
+TKS_API int tks_sse_parser_new(tks_sse_parser **out, const tks_sse_config *cfg,
+                               tks_event_cb on_event, void *user);
+TKS_API int tks_sse_parser_push(tks_sse_parser *p, const void *data, size_t len);
+TKS_API int tks_sse_parser_finish(tks_sse_parser *p);
+TKS_API void tks_sse_parser_reset(tks_sse_parser *p);
+TKS_API void tks_sse_parser_free(tks_sse_parser *p);
+TKS_API const char *tks_sse_parser_error(const tks_sse_parser *p);
+TKS_API uint64_t tks_sse_parser_offset(const tks_sse_parser *p);
+/* The last event ID seen so far (to send as Last-Event-ID on reconnect). */
+TKS_API const char *tks_sse_parser_last_id(const tks_sse_parser *p, size_t *len);
+
+/* ---- NDJSON parser (Ollama) ------------------------------------------------------- */
+
+typedef struct tks_ndjson_parser tks_ndjson_parser;
+
+typedef struct tks_ndjson_config {
+    const tks_alloc *alloc;
+    size_t max_line; /* 0 = 1 MiB */
+} tks_ndjson_config;
+
+TKS_API int tks_ndjson_parser_new(tks_ndjson_parser **out, const tks_ndjson_config *cfg,
+                                  tks_event_cb on_event, void *user);
+TKS_API int tks_ndjson_parser_push(tks_ndjson_parser *p, const void *data, size_t len);
+TKS_API int tks_ndjson_parser_finish(tks_ndjson_parser *p);
+TKS_API void tks_ndjson_parser_reset(tks_ndjson_parser *p);
+TKS_API void tks_ndjson_parser_free(tks_ndjson_parser *p);
+TKS_API const char *tks_ndjson_parser_error(const tks_ndjson_parser *p);
+TKS_API uint64_t tks_ndjson_parser_offset(const tks_ndjson_parser *p);
+
+/* ---- JSON array parser (Gemini without alt=sse) ----------------------------------- */
+
+typedef struct tks_json_array_parser tks_json_array_parser;
+
+typedef struct tks_json_array_config {
+    const tks_alloc *alloc;
+    size_t max_element; /* 0 = 1 MiB */
+    uint32_t max_depth; /* nesting inside one element; 0 = 256 */
+} tks_json_array_config;
+
+TKS_API int tks_json_array_parser_new(tks_json_array_parser **out,
+                                      const tks_json_array_config *cfg,
+                                      tks_event_cb on_event, void *user);
+TKS_API int tks_json_array_parser_push(tks_json_array_parser *p, const void *data, size_t len);
+TKS_API int tks_json_array_parser_finish(tks_json_array_parser *p);
+TKS_API void tks_json_array_parser_reset(tks_json_array_parser *p);
+TKS_API void tks_json_array_parser_free(tks_json_array_parser *p);
+TKS_API const char *tks_json_array_parser_error(const tks_json_array_parser *p);
+TKS_API uint64_t tks_json_array_parser_offset(const tks_json_array_parser *p);
+
+/* ---- AWS eventstream parser (Bedrock) --------------------------------------------- */
+
+typedef struct tks_eventstream_parser tks_eventstream_parser;
+
+typedef struct tks_eventstream_config {
+    const tks_alloc *alloc;
+    size_t max_frame; /* 0 = 16 MiB (the format's own maximum) */
+} tks_eventstream_config;
+
+TKS_API int tks_eventstream_parser_new(tks_eventstream_parser **out,
+                                       const tks_eventstream_config *cfg,
+                                       tks_event_cb on_event, void *user);
+TKS_API int tks_eventstream_parser_push(tks_eventstream_parser *p, const void *data, size_t len);
+TKS_API int tks_eventstream_parser_finish(tks_eventstream_parser *p);
+TKS_API void tks_eventstream_parser_reset(tks_eventstream_parser *p);
+TKS_API void tks_eventstream_parser_free(tks_eventstream_parser *p);
+TKS_API const char *tks_eventstream_parser_error(const tks_eventstream_parser *p);
+TKS_API uint64_t tks_eventstream_parser_offset(const tks_eventstream_parser *p);
+
+/* ---- SSE writer ------------------------------------------------------------------- */
+
+typedef struct tks_sse_writer tks_sse_writer;
+
+/* The writer's sink: bytes ready for the socket. */
+typedef int (*tks_bytes_cb)(void *user, const char *bytes, size_t len);
+
+typedef struct tks_sse_writer_config {
+    const tks_alloc *alloc;
+} tks_sse_writer_config;
+
+/*
+ * An event to write. type/id may be NULL (no field written). data may hold CR, LF or
+ * CRLF line ends: each line becomes one `data:` line. type and id may not hold CR or LF,
+ * id may not hold NUL (TKS_EINVAL).
+ */
+typedef struct tks_sse_out {
+    const char *type;
+    size_t type_len;
+    const char *data;
+    size_t data_len;
+    const char *id;
+    size_t id_len;
+    int64_t retry_ms; /* >= 0: write a retry field; < 0: none */
+} tks_sse_out;
+
+TKS_API int tks_sse_writer_new(tks_sse_writer **out, const tks_sse_writer_config *cfg,
+                               tks_bytes_cb on_bytes, void *user);
+TKS_API int tks_sse_writer_event(tks_sse_writer *w, const tks_sse_out *event);
+/* A comment line (heart-beat); text may not hold CR or LF. */
+TKS_API int tks_sse_writer_comment(tks_sse_writer *w, const char *text, size_t len);
+TKS_API void tks_sse_writer_reset(tks_sse_writer *w);
+TKS_API void tks_sse_writer_free(tks_sse_writer *w);
+TKS_API const char *tks_sse_writer_error(const tks_sse_writer *w);
+
+/* ------------------------------------------------------------------------------------ */
+/* Text: UTF-8 streamer                                                                 */
+
+typedef struct tks_utf8_streamer tks_utf8_streamer;
+
+/* The sink of text stages: a piece of valid UTF-8 (never empty). */
+typedef int (*tks_text_cb)(void *user, const char *text, size_t len);
+
+/* tks_utf8_config.flags */
+#define TKS_UTF8_GRAPHEME 0x1u /* never end a delta inside an extended grapheme cluster */
+
+typedef struct tks_utf8_config {
+    const tks_alloc *alloc;
+    uint32_t flags;         /* TKS_UTF8_* */
+    size_t max_hold;        /* grapheme mode: longest cluster held back; 0 = 4 KiB, then it
+                               is released as is (a cluster that long is pathological) */
+} tks_utf8_config;
+
+TKS_API int tks_utf8_streamer_new(tks_utf8_streamer **out, const tks_utf8_config *cfg,
+                                  tks_text_cb on_text, void *user);
+TKS_API int tks_utf8_streamer_push(tks_utf8_streamer *s, const void *bytes, size_t len);
+TKS_API int tks_utf8_streamer_finish(tks_utf8_streamer *s);
+TKS_API void tks_utf8_streamer_reset(tks_utf8_streamer *s);
+TKS_API void tks_utf8_streamer_free(tks_utf8_streamer *s);
+TKS_API const char *tks_utf8_streamer_error(const tks_utf8_streamer *s);
+TKS_API uint64_t tks_utf8_streamer_offset(const tks_utf8_streamer *s);
+
+/* @@TEXT@@ (tks_vocab, tks_detok, tks_stop, tks_coalescer) */
+
+/* ------------------------------------------------------------------------------------ */
+/* Chunk codec: events <-> deltas                                                       */
+
+/* Wire dialects. AUTO decides from the first bytes and events. */
+enum tks_dialect {
+    TKS_DIALECT_AUTO = 0,
+    TKS_DIALECT_OPENAI_CHAT = 1,
+    TKS_DIALECT_OPENAI_RESPONSES = 2,
+    TKS_DIALECT_ANTHROPIC = 3,
+    TKS_DIALECT_GEMINI = 4,
+    TKS_DIALECT_OLLAMA = 5,
+    TKS_DIALECT_BEDROCK = 6
+};
+
+/* What one normalized delta carries. */
+enum tks_delta_kind {
+    TKS_DELTA_START = 1,     /* a message begins: id = message id, name = model */
+    TKS_DELTA_ROLE = 2,      /* text = role ("assistant") */
+    TKS_DELTA_TEXT = 3,      /* text = a piece of the content */
+    TKS_DELTA_REASONING = 4, /* text = a piece of the reasoning / thinking */
+    TKS_DELTA_SIGNATURE = 5, /* text = a reasoning signature, verbatim (kept, never shown) */
+    TKS_DELTA_REFUSAL = 6,   /* text = a piece of a refusal */
+    TKS_DELTA_TOOL_CALL = 7, /* a tool call begins: index, id, name */
+    TKS_DELTA_TOOL_ARGS = 8, /* text = a fragment of tool call `index`'s JSON arguments;
+                                with TKS_DELTA_WHOLE, the complete arguments */
+    TKS_DELTA_LOGPROBS = 9,  /* json = the provider's logprobs value, verbatim */
+    TKS_DELTA_FINISH = 10,   /* finish = enum tks_finish, text = the provider's own reason */
+    TKS_DELTA_USAGE = 11,    /* token counts, see below */
+    TKS_DELTA_ERROR = 12,    /* in-band error: text = message, id = code, name = type,
+                                json = the error value, verbatim */
+    TKS_DELTA_DONE = 13      /* the dialect's terminal marker ([DONE], message_stop, ...) */
+};
+
+/* Normalized finish reasons (OpenAI's words). */
+enum tks_finish {
+    TKS_FINISH_NONE = 0,
+    TKS_FINISH_STOP = 1,
+    TKS_FINISH_LENGTH = 2,
+    TKS_FINISH_TOOL_CALLS = 3,
+    TKS_FINISH_CONTENT_FILTER = 4,
+    TKS_FINISH_ERROR = 5,
+    TKS_FINISH_OTHER = 6
+};
+
+/* tks_delta.flags */
+#define TKS_DELTA_WHOLE 0x1u /* TOOL_ARGS: the complete arguments, not a fragment */
+
+/*
+ * One normalized delta. Which fields mean something depends on kind (see above);
+ * unused strings are NULL with length 0. Strings are not NUL-terminated and are valid
+ * only during the callback.
+ * USAGE: each count is the latest total the provider reported, -1 when it gave none;
+ * a later USAGE delta's known counts replace earlier ones (they are totals, not
+ * increments).
+ */
+typedef struct tks_delta {
+    int kind;          /* enum tks_delta_kind */
+    int32_t choice;    /* choice index (OpenAI n > 1); 0 otherwise */
+    int32_t index;     /* TOOL_CALL, TOOL_ARGS: the tool call's index in its choice */
+    int finish;        /* FINISH: enum tks_finish */
+    uint32_t flags;    /* TKS_DELTA_* */
+    const char *text;
+    size_t text_len;
+    const char *id;
+    size_t id_len;
+    const char *name;
+    size_t name_len;
+    const char *json;
+    size_t json_len;
+    int64_t input_tokens;
+    int64_t output_tokens;
+    int64_t total_tokens;
+    int64_t reasoning_tokens;
+    int64_t cached_tokens;
+    uint64_t offset;   /* input byte offset of the event the delta came from */
+} tks_delta;
+
+typedef int (*tks_delta_cb)(void *user, const tks_delta *delta);
+
+/* @@CLIENT@@ (tks_decoder, tks_assembler, tks_partial_json, tks_encoder, tks_client) */
+
+/* @@TIMING@@ (tks_timer, tks_histogram, tks_stats) */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TOKSTREAM_H */
