@@ -316,7 +316,9 @@ TKS_API void tks_utf8_streamer_free(tks_utf8_streamer *s);
 TKS_API const char *tks_utf8_streamer_error(const tks_utf8_streamer *s);
 TKS_API uint64_t tks_utf8_streamer_offset(const tks_utf8_streamer *s);
 
-/* @@TEXT@@ (tks_vocab, tks_detok, tks_stop, tks_coalescer) */
+/* @@TEXT-STOP@@ (tks_stop, tks_coalescer: declarations go here) */
+
+/* @@TEXT-VOCAB@@ (tks_vocab, tks_detok: declarations go here) */
 
 /* ------------------------------------------------------------------------------------ */
 /* Chunk codec: events <-> deltas                                                       */
@@ -397,9 +399,83 @@ typedef struct tks_delta {
 
 typedef int (*tks_delta_cb)(void *user, const tks_delta *delta);
 
-/* @@CLIENT@@ (tks_decoder, tks_assembler, tks_partial_json, tks_encoder, tks_client) */
+/* Names of dialects as the CLI and bindings spell them: "auto", "openai-chat",
+ * "openai-responses", "anthropic", "gemini", "ollama", "bedrock". NULL for an unknown
+ * number. */
+TKS_API const char *tks_dialect_name(int dialect);
+/* The dialect number for a name (len bytes, not NUL-terminated), or -1 for an unknown
+ * name. */
+TKS_API int tks_dialect_from_name(const char *name, size_t len);
 
-/* @@TIMING@@ (tks_timer, tks_histogram, tks_stats) */
+/* ---- decoder: events -> deltas ------------------------------------------------------ */
+
+typedef struct tks_decoder tks_decoder;
+
+typedef struct tks_decoder_config {
+    const tks_alloc *alloc;
+    int dialect;         /* enum tks_dialect; 0 = AUTO: decided from the first events */
+    size_t max_depth;    /* JSON nesting; 0 = 128 */
+} tks_decoder_config;
+
+TKS_API int tks_decoder_new(tks_decoder **out, const tks_decoder_config *cfg,
+                            tks_delta_cb on_delta, void *user);
+/* Decodes one framed event (from any framing parser) into zero or more deltas. */
+TKS_API int tks_decoder_push(tks_decoder *d, const tks_event *event);
+/* End of input: TKS_OK when the dialect's terminal marker was seen, else TKS_ETRUNC. */
+TKS_API int tks_decoder_finish(tks_decoder *d);
+TKS_API void tks_decoder_reset(tks_decoder *d);
+TKS_API void tks_decoder_free(tks_decoder *d);
+TKS_API const char *tks_decoder_error(const tks_decoder *d);
+TKS_API uint64_t tks_decoder_offset(const tks_decoder *d);
+/* The dialect in use: the configured one, or the one AUTO decided (AUTO until then). */
+TKS_API int tks_decoder_dialect(const tks_decoder *d);
+
+/* @@CLIENT-ASSEMBLER@@ (tks_assembler, tks_partial_json: declarations go here) */
+
+/* @@CLIENT-ENCODER@@ (tks_encoder: declarations go here) */
+
+/* ---- client recipe: bytes -> framing -> decoder -> assembler (+ timer) ---------------- */
+
+/* Framings a client can read. AUTO decides from the first bytes. */
+enum tks_framing {
+    TKS_FRAMING_AUTO = 0,
+    TKS_FRAMING_SSE = 1,
+    TKS_FRAMING_NDJSON = 2,
+    TKS_FRAMING_JSON_ARRAY = 3,
+    TKS_FRAMING_EVENTSTREAM = 4
+};
+
+typedef struct tks_timer tks_timer; /* see Timing */
+typedef struct tks_assembler tks_assembler;
+typedef struct tks_client tks_client;
+
+typedef struct tks_client_config {
+    const tks_alloc *alloc;
+    int dialect;         /* enum tks_dialect; 0 = AUTO */
+    int framing;         /* enum tks_framing; 0 = AUTO */
+    size_t max_event;    /* one framed event; 0 = 1 MiB */
+    size_t max_message;  /* the assembled message; 0 = 16 MiB */
+    tks_timer *timer;    /* optional: marks first byte, each token-bearing chunk, end */
+} tks_client_config;
+
+/* on_delta (may be NULL) sees every delta as it arrives, before assembly. */
+TKS_API int tks_client_new(tks_client **out, const tks_client_config *cfg,
+                           tks_delta_cb on_delta, void *user);
+TKS_API int tks_client_push(tks_client *c, const void *bytes, size_t len);
+/* End of input: TKS_OK when the message is complete, TKS_ETRUNC when the stream ended
+ * early (the assembler still holds everything received). */
+TKS_API int tks_client_finish(tks_client *c);
+TKS_API void tks_client_reset(tks_client *c);
+TKS_API void tks_client_free(tks_client *c);
+TKS_API const char *tks_client_error(const tks_client *c);
+TKS_API uint64_t tks_client_offset(const tks_client *c);
+/* The assembled message so far (owned by the client). */
+TKS_API const tks_assembler *tks_client_message(const tks_client *c);
+/* The framing and dialect in use (AUTO until decided). */
+TKS_API int tks_client_framing(const tks_client *c);
+TKS_API int tks_client_dialect(const tks_client *c);
+
+/* @@TIMING@@ (tks_timer, tks_histogram, tks_stats: declarations go here) */
 
 #ifdef __cplusplus
 }
