@@ -316,7 +316,105 @@ TKS_API void tks_utf8_streamer_free(tks_utf8_streamer *s);
 TKS_API const char *tks_utf8_streamer_error(const tks_utf8_streamer *s);
 TKS_API uint64_t tks_utf8_streamer_offset(const tks_utf8_streamer *s);
 
-/* @@TEXT-STOP@@ (tks_stop, tks_coalescer: declarations go here) */
+/* ---- stop matcher: stop strings and stop token ids ---------------------------------- */
+
+typedef struct tks_stop tks_stop;
+
+/* tks_stop_config.flags */
+#define TKS_STOP_INCLUDE 0x1u /* keep the stop string (a stop token's text) in the output,
+                                 like include_stop_str_in_output; default: cut before it */
+
+/* What stopped the stream (tks_stop_match.kind). */
+enum tks_stop_kind {
+    TKS_STOP_NONE = 0,
+    TKS_STOP_STRING = 1, /* a stop string matched in the text */
+    TKS_STOP_TOKEN = 2   /* a stop token id was pushed (tks_stop_push_token) */
+};
+
+typedef struct tks_stop_config {
+    const tks_alloc *alloc;
+    const char *const *strings; /* stop strings: valid UTF-8, not empty (TKS_EINVAL);
+                                   copied at _new; duplicates allowed */
+    const size_t *lengths;      /* their lengths; NULL: the strings are NUL-terminated */
+    size_t n_strings;
+    const int32_t *tokens;      /* stop token ids (EOS, EOT...); copied at _new */
+    size_t n_tokens;
+    uint32_t flags;             /* TKS_STOP_* */
+    size_t max_table;           /* bytes of the compiled automaton; 0 = 1 MiB; more is
+                                   TKS_ELIMIT at _new */
+} tks_stop_config;
+
+/* The stop that matched; owned by the object, valid until reset or free. */
+typedef struct tks_stop_match {
+    int kind;          /* enum tks_stop_kind */
+    size_t index;      /* index in config strings[] (STRING) or tokens[] (TOKEN) */
+    const char *text;  /* STRING: the stop string (the object's copy); TOKEN: NULL */
+    size_t text_len;
+    int32_t token;     /* TOKEN: the id; -1 for STRING */
+    uint64_t offset;   /* byte offset in the pushed text where the stop begins */
+} tks_stop_match;
+
+/*
+ * Text in (valid UTF-8, whole characters per push), text out through on_text, minus the
+ * stop: the earliest match (smallest start offset; ties: first in strings[]) truncates
+ * the text; after it the object is stopped. Holds back exactly the longest suffix of
+ * the text that is still a proper prefix of a stop string.
+ * Returns TKS_OK; TKS_STOPPED when a stop matched (in this call or before: what was
+ * left of the text is dropped) or on_text asked to stop; TKS_EUTF8 for text that is not
+ * valid, whole UTF-8.
+ */
+TKS_API int tks_stop_new(tks_stop **out, const tks_stop_config *cfg, tks_text_cb on_text,
+                         void *user);
+TKS_API int tks_stop_push(tks_stop *s, const char *text, size_t len);
+/* One token: a stop id (config tokens[]) ends the stream there (the held text is
+ * released first; text is emitted only with TKS_STOP_INCLUDE); any other id is
+ * tks_stop_push(s, text, len). */
+TKS_API int tks_stop_push_token(tks_stop *s, int32_t id, const char *text, size_t len);
+/* 1 when id is one of the config's stop token ids, else 0. */
+TKS_API int tks_stop_is_stop_token(const tks_stop *s, int32_t id);
+/* End of text: releases the held partial match. TKS_OK, or TKS_STOPPED when stopped. */
+TKS_API int tks_stop_finish(tks_stop *s);
+TKS_API void tks_stop_reset(tks_stop *s);
+TKS_API void tks_stop_free(tks_stop *s);
+TKS_API const char *tks_stop_error(const tks_stop *s);
+TKS_API uint64_t tks_stop_offset(const tks_stop *s);
+/* The stop that matched, or NULL while none has. */
+TKS_API const tks_stop_match *tks_stop_matched(const tks_stop *s);
+/* The text held back now (a prefix of some stop string); *len gets its length. */
+TKS_API const char *tks_stop_held(const tks_stop *s, size_t *len);
+
+/* ---- coalescer: batches deltas by tokens, bytes, or deadline ------------------------- */
+
+typedef struct tks_coalescer tks_coalescer;
+
+/* The coalescer's sink: one batch of text (never empty) and the tokens it carries. */
+typedef int (*tks_batch_cb)(void *user, const char *text, size_t len, uint64_t n_tokens);
+
+typedef struct tks_coalescer_config {
+    const tks_alloc *alloc;
+    uint64_t max_tokens;  /* send when the batch carries this many tokens; 0 = 16 */
+    size_t max_bytes;     /* a batch never grows past this: it is sent before a push that
+                             would overflow it; a larger push goes out alone; 0 = 4 KiB */
+    int64_t max_delay_ns; /* send when the batch's oldest text is this old; 0 = 50 ms */
+} tks_coalescer_config;
+
+TKS_API int tks_coalescer_new(tks_coalescer **out, const tks_coalescer_config *cfg,
+                              tks_batch_cb on_batch, void *user);
+/* Adds a delta (len may be 0: tokens that made no text) at the caller's time now_ns. */
+TKS_API int tks_coalescer_push(tks_coalescer *c, const char *text, size_t len,
+                               uint64_t n_tokens, int64_t now_ns);
+/* When the batched text must go out (caller's clock): INT64_MAX when nothing waits. */
+TKS_API int64_t tks_coalescer_deadline(const tks_coalescer *c);
+/* Sends the batch if its deadline is <= now_ns. */
+TKS_API int tks_coalescer_poll(tks_coalescer *c, int64_t now_ns);
+/* Sends the batch now. */
+TKS_API int tks_coalescer_flush(tks_coalescer *c);
+/* End of stream: sends the batch; later pushes are TKS_ESTATE until reset. */
+TKS_API int tks_coalescer_finish(tks_coalescer *c);
+TKS_API void tks_coalescer_reset(tks_coalescer *c);
+TKS_API void tks_coalescer_free(tks_coalescer *c);
+TKS_API const char *tks_coalescer_error(const tks_coalescer *c);
+TKS_API uint64_t tks_coalescer_offset(const tks_coalescer *c);
 
 /* @@TEXT-VOCAB@@ (tks_vocab, tks_detok: declarations go here) */
 
@@ -432,7 +530,162 @@ TKS_API int tks_decoder_dialect(const tks_decoder *d);
 
 /* @@CLIENT-ASSEMBLER@@ (tks_assembler, tks_partial_json: declarations go here) */
 
+/* ---- partial JSON: close a truncated JSON text ------------------------------------- */
+
+/* Deepest nesting tks_partial_json accepts (deeper is TKS_ELIMIT). */
+#define TKS_PARTIAL_JSON_MAX_DEPTH 1024
+
+/*
+ * Closes a JSON text cut anywhere into the best valid document: an open string is closed
+ * (a cut escape, \u sequence or UTF-8 character is dropped), open arrays and objects are
+ * closed, a dangling key (with or without its colon), a cut number ("12", "12.", "-",
+ * "1e" at the very end) or literal ("tru", "nul") is dropped with its key, a trailing
+ * comma is removed. Kept bytes are copied verbatim. Pure: no allocation, no state.
+ * out == NULL: size query, *out_len = the length of the result. Otherwise the result and
+ * a NUL are written when cap >= *out_len + 1, else TKS_ELIMIT (*out_len still set).
+ * TKS_EEMPTY: no value yet (empty, whitespace, a cut top-level scalar); TKS_EJSON: the
+ * input is not the beginning of a valid JSON text; TKS_ELIMIT: nesting deeper than
+ * TKS_PARTIAL_JSON_MAX_DEPTH, or cap too small.
+ */
+TKS_API int tks_partial_json(const char *in, size_t n, char *out, size_t cap, size_t *out_len);
+
+/* ---- assembler: deltas -> the message ----------------------------------------------- */
+
+typedef struct tks_assembler tks_assembler;
+
+typedef struct tks_assembler_config {
+    const tks_alloc *alloc;
+    size_t max_message; /* bytes of text kept for the whole message; 0 = 16 MiB */
+    int dialect;        /* enum tks_dialect, reported by tks_assembler_json; 0 = AUTO */
+} tks_assembler_config;
+
+/* tks_assembler_usage fields */
+enum tks_usage_field {
+    TKS_USAGE_INPUT = 0,
+    TKS_USAGE_OUTPUT = 1,
+    TKS_USAGE_TOTAL = 2, /* input + output when the provider gave no total */
+    TKS_USAGE_REASONING = 3,
+    TKS_USAGE_CACHED = 4
+};
+
+/* The assembler has no callback: it only accumulates. */
+TKS_API int tks_assembler_new(tks_assembler **out, const tks_assembler_config *cfg);
+/* Adds one delta to the message. TKS_ELIMIT past max_message (sticky). */
+TKS_API int tks_assembler_push(tks_assembler *a, const tks_delta *delta);
+/* tks_assembler_push with the tks_delta_cb signature (user = the assembler), to plug an
+ * assembler straight into a decoder. */
+TKS_API int tks_assembler_on_delta(void *assembler, const tks_delta *delta);
+/* TKS_OK when the dialect's terminal marker was seen, else TKS_ETRUNC; the message is
+ * kept either way. */
+TKS_API int tks_assembler_finish(tks_assembler *a);
+TKS_API void tks_assembler_reset(tks_assembler *a);
+TKS_API void tks_assembler_free(tks_assembler *a);
+TKS_API const char *tks_assembler_error(const tks_assembler *a);
+TKS_API uint64_t tks_assembler_offset(const tks_assembler *a);
+/* 1 when the terminal marker (DONE delta) was seen, else 0. */
+TKS_API int tks_assembler_complete(const tks_assembler *a);
+TKS_API int tks_assembler_dialect(const tks_assembler *a);
+TKS_API void tks_assembler_set_dialect(tks_assembler *a, int dialect);
+/* Message id and model (NULL when none was given). */
+TKS_API const char *tks_assembler_id(const tks_assembler *a, size_t *len);
+TKS_API const char *tks_assembler_model(const tks_assembler *a, size_t *len);
+/* Number of choices; getters take a position 0 .. choices-1 (in choice-index order). */
+TKS_API size_t tks_assembler_choices(const tks_assembler *a);
+TKS_API int32_t tks_assembler_choice_index(const tks_assembler *a, size_t choice);
+/* Text of a choice: NULL when no such delta came (or no such choice). Not
+ * NUL-terminated; valid until the next push, reset or free. */
+TKS_API const char *tks_assembler_role(const tks_assembler *a, size_t choice, size_t *len);
+TKS_API const char *tks_assembler_content(const tks_assembler *a, size_t choice, size_t *len);
+TKS_API const char *tks_assembler_reasoning(const tks_assembler *a, size_t choice, size_t *len);
+/* Reasoning signatures, verbatim, concatenated in arrival order. */
+TKS_API const char *tks_assembler_signature(const tks_assembler *a, size_t choice, size_t *len);
+TKS_API const char *tks_assembler_refusal(const tks_assembler *a, size_t choice, size_t *len);
+/* The logprobs values received, verbatim, as one JSON array text "[v1,v2,...]". */
+TKS_API const char *tks_assembler_logprobs(const tks_assembler *a, size_t choice, size_t *len);
+/* enum tks_finish (TKS_FINISH_NONE until a finish came), and the provider's own reason. */
+TKS_API int tks_assembler_finish_reason(const tks_assembler *a, size_t choice);
+TKS_API const char *tks_assembler_raw_finish(const tks_assembler *a, size_t choice, size_t *len);
+/* Tool calls of a choice; getters take a position 0 .. count-1 (in index order). */
+TKS_API size_t tks_assembler_tool_calls(const tks_assembler *a, size_t choice);
+TKS_API int32_t tks_assembler_tool_index(const tks_assembler *a, size_t choice, size_t call);
+TKS_API const char *tks_assembler_tool_id(const tks_assembler *a, size_t choice, size_t call,
+                                          size_t *len);
+TKS_API const char *tks_assembler_tool_name(const tks_assembler *a, size_t choice, size_t call,
+                                            size_t *len);
+/* The arguments text as received (fragments joined; "" when none). */
+TKS_API const char *tks_assembler_tool_args(const tks_assembler *a, size_t choice, size_t call,
+                                            size_t *len);
+/* The arguments so far closed into valid JSON (tks_partial_json; "{}" while nothing
+ * usable has arrived), written like tks_partial_json writes (out == NULL: size query). */
+TKS_API int tks_assembler_tool_args_partial(const tks_assembler *a, size_t choice, size_t call,
+                                            char *out, size_t cap, size_t *out_len);
+/* Latest known token count (enum tks_usage_field), or -1 when none was reported. */
+TKS_API int64_t tks_assembler_usage(const tks_assembler *a, int field);
+/* The first in-band error: message, code and type (NULL when absent; the message is ""
+ * for an error without one). tks_assembler_has_error says whether one came. */
+TKS_API int tks_assembler_has_error(const tks_assembler *a);
+TKS_API const char *tks_assembler_error_message(const tks_assembler *a, size_t *len);
+TKS_API const char *tks_assembler_error_code(const tks_assembler *a, size_t *len);
+TKS_API const char *tks_assembler_error_type(const tks_assembler *a, size_t *len);
+/*
+ * The whole message as one JSON object (the `tokstream assemble` format, tokstream(1)):
+ * {"complete":bool,"dialect":S,"id":S|null,"model":S|null,"choices":[{"index":N,
+ * "role":S|null,"content":S|null,"reasoning":S|null,"refusal":S|null,"tool_calls":[{
+ * "index":N,"id":S|null,"name":S|null,"arguments":S}],"finish_reason":S|null,
+ * "raw_finish_reason":S|null}],"usage":{"input_tokens":N|null,"output_tokens":N|null,
+ * "total_tokens":N|null}|null,"error":{"message":S,"type":S|null,"code":S|null}|null}
+ * Written like tks_partial_json writes: out == NULL is a size query; TKS_ELIMIT when
+ * cap < *out_len + 1. TKS_ENOMEM when the temporary buffer cannot be allocated.
+ */
+TKS_API int tks_assembler_json(const tks_assembler *a, char *out, size_t cap, size_t *out_len);
+
 /* @@CLIENT-ENCODER@@ (tks_encoder: declarations go here) */
+
+/* ---- encoder: deltas -> chunk events (servers) --------------------------------------- */
+
+/*
+ * The reverse of the decoder: normalized deltas in, the dialect's SSE events out (each
+ * JSON chunk on one `data:` line, written through a tks_sse_writer to on_bytes).
+ * Dialects: TKS_DIALECT_OPENAI_CHAT (chat.completion.chunk objects, a finish chunk per
+ * choice, a usage chunk with "choices":[] when usage was given, then `data: [DONE]`) and
+ * TKS_DIALECT_ANTHROPIC (message_start, content blocks, message_delta, message_stop, each
+ * with its `event:` line). See tks_encoder_new(3) for what each delta kind becomes.
+ */
+typedef struct tks_encoder tks_encoder;
+
+/* tks_encoder_config.flags */
+#define TKS_ENCODER_OMIT_USAGE 0x1u /* openai-chat: no usage chunk even when usage was given
+                                       (the request had no stream_options.include_usage) */
+
+typedef struct tks_encoder_config {
+    const tks_alloc *alloc;
+    int dialect;          /* TKS_DIALECT_OPENAI_CHAT (also 0) or TKS_DIALECT_ANTHROPIC */
+    const char *model;    /* NUL-terminated, copied; NULL = from a START delta, else "" */
+    const char *id;       /* message id, verbatim, copied; NULL = from a START delta, else
+                             generated from id_seed */
+    const char *id_seed;  /* any string unique to the stream (a request id, a counter):
+                             the generated id is "chatcmpl-" or "msg_" + 24 characters
+                             derived from it; NULL = "" */
+    int64_t created;      /* openai-chat "created", unix seconds, written as given: the
+                             library reads no clock (pass time(NULL)) */
+    uint32_t flags;       /* TKS_ENCODER_* */
+    size_t max_chunk;     /* largest JSON payload in bytes; 0 = 1 MiB. Longer text is split
+                             over several chunks; anything else too long is TKS_ELIMIT */
+    size_t max_items;     /* tool calls + choices tracked in one stream; 0 = 1024 */
+} tks_encoder_config;
+
+TKS_API int tks_encoder_new(tks_encoder **out, const tks_encoder_config *cfg,
+                            tks_bytes_cb on_bytes, void *user);
+/* Encodes one delta: zero or more events reach on_bytes before it returns. */
+TKS_API int tks_encoder_push(tks_encoder *e, const tks_delta *delta);
+/* Ends the stream (as a TKS_DELTA_DONE would): the usage chunk and `data: [DONE]`, or the
+ * open block's stop, message_delta and message_stop. Nothing after an error delta. */
+TKS_API int tks_encoder_finish(tks_encoder *e);
+TKS_API void tks_encoder_reset(tks_encoder *e);
+TKS_API void tks_encoder_free(tks_encoder *e);
+TKS_API const char *tks_encoder_error(const tks_encoder *e);
+/* The number of deltas accepted before the one that failed. */
+TKS_API uint64_t tks_encoder_offset(const tks_encoder *e);
 
 /* ---- client recipe: bytes -> framing -> decoder -> assembler (+ timer) ---------------- */
 
@@ -446,7 +699,6 @@ enum tks_framing {
 };
 
 typedef struct tks_timer tks_timer; /* see Timing */
-typedef struct tks_assembler tks_assembler;
 typedef struct tks_client tks_client;
 
 typedef struct tks_client_config {
