@@ -727,7 +727,237 @@ TKS_API const tks_assembler *tks_client_message(const tks_client *c);
 TKS_API int tks_client_framing(const tks_client *c);
 TKS_API int tks_client_dialect(const tks_client *c);
 
-/* @@TIMING@@ (tks_timer, tks_histogram, tks_stats: declarations go here) */
+/* ------------------------------------------------------------------------------------ */
+/* Timing: per-stream timer, histograms, aggregate stats, captures                      */
+
+/*
+ * Metric identity (the names used by exporters live in the exporters, not here).
+ * Times are nanoseconds; see tks_timer(3) for the definitions.
+ */
+enum tks_metric {
+    TKS_METRIC_TTFC = 0,          /* first token-bearing chunk - sent */
+    TKS_METRIC_TTFT = 1,          /* first chunk with visible content - sent (reasoning
+                                     not counted) */
+    TKS_METRIC_TTFT_REASONING = 2, /* first chunk with content or reasoning - sent */
+    TKS_METRIC_ITL_CHUNK = 3,     /* gap before each token-bearing chunk after the first */
+    TKS_METRIC_ITL_TOKEN = 4,     /* that gap / the chunk's tokens, weighted by its tokens */
+    TKS_METRIC_TPOT = 5,          /* (last token - first token) / (N - 1), N > 1 */
+    TKS_METRIC_E2EL = 6,          /* last token-bearing chunk - sent */
+    TKS_METRIC_DURATION = 7,      /* end (close) - sent */
+    TKS_METRIC_QUEUE = 8,         /* sent - enqueued */
+    TKS_METRIC_OUTPUT_TOKENS = 9, /* N: usage output tokens, else the chunks' tokens */
+    TKS_METRIC_CHUNK_TOKENS = 10, /* tokens per token-bearing chunk (a count) */
+    TKS_METRIC_TOKENS_PER_S = 11, /* N / e2el, in thousandths of a token per second */
+    TKS_METRIC_COUNT_ = 12        /* not a metric: the number of metrics */
+};
+
+/* How a finished stream ended (its outcome). */
+enum tks_outcome {
+    TKS_OUTCOME_NONE = 0,    /* not ended yet */
+    TKS_OUTCOME_OK = 1,      /* ended cleanly with at least one token */
+    TKS_OUTCOME_EMPTY = 2,   /* ended cleanly with zero tokens: kept out of every latency */
+    TKS_OUTCOME_TIMEOUT = 3, /* a configured time-out passed before the end */
+    TKS_OUTCOME_ERROR = 4    /* ended with an error status */
+};
+
+/* ---- histogram: log-linear buckets, <= 1% relative error from 1 us to 1 h ---------- */
+
+typedef struct tks_histogram tks_histogram;
+
+typedef struct tks_histogram_config {
+    const tks_alloc *alloc;
+} tks_histogram_config;
+
+/* Values are int64 (nanoseconds, or counts). Trackable range 0 .. 2^42-1 (73 minutes in
+ * ns); values outside are recorded as the nearest trackable value and counted
+ * (tks_histogram_clamped). The first 64 values are also kept exactly: while a histogram
+ * holds at most 64 values its percentiles are exact. No allocation after _new. */
+TKS_API int tks_histogram_new(tks_histogram **out, const tks_histogram_config *cfg);
+TKS_API int tks_histogram_record(tks_histogram *h, int64_t value);
+TKS_API int tks_histogram_record_n(tks_histogram *h, int64_t value, uint64_t count);
+/* Adds every value of src to dst (src unchanged). */
+TKS_API int tks_histogram_merge(tks_histogram *dst, const tks_histogram *src);
+TKS_API void tks_histogram_reset(tks_histogram *h);
+TKS_API void tks_histogram_free(tks_histogram *h);
+TKS_API uint64_t tks_histogram_count(const tks_histogram *h);
+TKS_API uint64_t tks_histogram_clamped(const tks_histogram *h);
+/* Nearest-rank percentiles (0 < p <= 100; 0 gives the minimum) of n values of pcts into
+ * out[0..n). TKS_EEMPTY when the histogram is empty, TKS_EINVAL for a p outside 0..100. */
+TKS_API int tks_histogram_percentiles(const tks_histogram *h, const double *pcts, size_t n,
+                                      int64_t *out);
+TKS_API int tks_histogram_min(const tks_histogram *h, int64_t *out);
+TKS_API int tks_histogram_max(const tks_histogram *h, int64_t *out);
+TKS_API int tks_histogram_mean(const tks_histogram *h, double *out);
+/* Population standard deviation. */
+TKS_API int tks_histogram_std(const tks_histogram *h, double *out);
+/* Bytes one histogram occupies (the whole allocation). */
+TKS_API size_t tks_histogram_memory(const tks_histogram *h);
+/* Raw buckets for bindings: the non-empty buckets in increasing order, bucket i holding
+ * counts[i] values v with lo[i] <= v <= hi[i]. Writes at most cap entries; *n gets the
+ * number of non-empty buckets (call with cap 0 to size the arrays); TKS_ELIMIT when cap
+ * was too small. */
+TKS_API int tks_histogram_buckets(const tks_histogram *h, int64_t *lo, int64_t *hi,
+                                  uint64_t *counts, size_t cap, size_t *n);
+
+/* ---- timer: one stream ------------------------------------------------------------- */
+
+/* tks_timer_mark_chunk flags */
+#define TKS_CHUNK_CONTENT 0x1u   /* carries visible content (answer text, refusal, tool call) */
+#define TKS_CHUNK_REASONING 0x2u /* carries reasoning / thinking */
+
+/* Time-outs (bits of tks_timer_expired and tks_timer_results.timeouts) */
+#define TKS_TIMEOUT_FIRST_TOKEN 0x1u /* no token-bearing chunk within first_token_ns of sent */
+#define TKS_TIMEOUT_IDLE 0x2u        /* a gap of idle_ns with no token-bearing chunk */
+#define TKS_TIMEOUT_TOTAL 0x4u       /* total_ns passed since sent */
+
+/* tks_timer_deadline when no deadline is pending */
+#define TKS_NO_DEADLINE INT64_MAX
+
+/* tks_timer_config.flags */
+#define TKS_TIMER_NO_HISTOGRAMS 0x1u /* keep no per-stream histograms (saves 3 x 16 KiB):
+                                        ITL samples reach only on_sample */
+
+/* One ITL sample (TKS_METRIC_ITL_CHUNK once per chunk, TKS_METRIC_ITL_TOKEN with count =
+ * the chunk's tokens, TKS_METRIC_CHUNK_TOKENS). */
+typedef int (*tks_sample_cb)(void *user, int metric, int64_t value, uint64_t count);
+
+typedef struct tks_timer_config {
+    const tks_alloc *alloc;
+    int64_t first_token_ns; /* time-outs; 0 = none */
+    int64_t idle_ns;
+    int64_t total_ns;
+    uint32_t flags;         /* TKS_TIMER_* */
+    /* The clock tks_timer_now reads (what a tks_client marks with); NULL = tks_now_ns.
+     * Replaying a recorded trace sets its own. */
+    int64_t (*clock)(void *ctx);
+    void *clock_ctx;
+    tks_sample_cb on_sample; /* optional; a non-zero return is ignored */
+    void *sample_user;
+} tks_timer_config;
+
+/* Everything the timer measured; times in ns, -1 when not defined for this stream. */
+typedef struct tks_timer_results {
+    int outcome;            /* enum tks_outcome */
+    uint32_t timeouts;      /* TKS_TIMEOUT_* that passed before the end */
+    int status;             /* the status given to tks_timer_mark_end */
+    int64_t ttfc;
+    int64_t ttft;
+    int64_t ttft_reasoning;
+    int64_t tpot;
+    int64_t e2el;
+    int64_t duration;
+    int64_t queue;
+    int64_t output_tokens;  /* N (usage when given, else chunk_tokens) */
+    int64_t chunk_tokens;   /* sum of the token-bearing chunks' tokens */
+    int64_t input_tokens;   /* from usage; -1 when not given */
+    int64_t chunks;         /* token-bearing chunks */
+    int64_t tokens_per_s_milli; /* N / e2el * 1000 */
+    int64_t enqueued_ns, sent_ns, first_byte_ns, first_token_ns, first_content_ns,
+            last_token_ns, end_ns; /* the marks themselves; -1 when absent */
+} tks_timer_results;
+
+TKS_API int tks_timer_new(tks_timer **out, const tks_timer_config *cfg);
+/* The marks, in non-decreasing time (TKS_EINVAL otherwise). Before sent, the first mark
+ * stands for sent. After mark_end, marks return TKS_ESTATE. */
+TKS_API int tks_timer_mark_enqueued(tks_timer *t, int64_t ns);
+TKS_API int tks_timer_mark_sent(tks_timer *t, int64_t ns);
+TKS_API int tks_timer_mark_first_byte(tks_timer *t, int64_t ns);
+/* One received chunk with n_tokens tokens (0: not token-bearing, e.g. a role-only or a
+ * usage chunk: it moves nothing). flags: TKS_CHUNK_*. */
+TKS_API int tks_timer_mark_chunk(tks_timer *t, int64_t ns, uint32_t n_tokens, uint32_t flags);
+/* Token usage reported by the stream: a value > 0 replaces the earlier one; output_tokens
+ * sets N for TPOT. Never moves a time. */
+TKS_API int tks_timer_mark_usage(tks_timer *t, int64_t input_tokens, int64_t output_tokens);
+/* End of stream (close) at ns; status TKS_OK for a clean end, an error status otherwise. */
+TKS_API int tks_timer_mark_end(tks_timer *t, int64_t ns, int status);
+/* The configured clock's time (tks_now_ns by default). */
+TKS_API int64_t tks_timer_now(const tks_timer *t);
+/* TKS_TIMEOUT_* bits of the time-outs that have passed at ns (after the end: those that
+ * passed before it). */
+TKS_API uint32_t tks_timer_expired(const tks_timer *t, int64_t ns);
+/* The earliest pending deadline (absolute ns), or TKS_NO_DEADLINE. */
+TKS_API int64_t tks_timer_deadline(const tks_timer *t);
+TKS_API int tks_timer_outcome(const tks_timer *t);
+/* One per-stream value (not ITL_CHUNK/ITL_TOKEN/CHUNK_TOKENS: see tks_timer_histogram);
+ * TKS_EEMPTY when it is not defined for this stream. */
+TKS_API int tks_timer_get(const tks_timer *t, int metric, int64_t *value);
+TKS_API int tks_timer_results_get(const tks_timer *t, tks_timer_results *out);
+/* The stream's own ITL_CHUNK, ITL_TOKEN or CHUNK_TOKENS histogram; NULL for other
+ * metrics or with TKS_TIMER_NO_HISTOGRAMS. Owned by the timer. */
+TKS_API const tks_histogram *tks_timer_histogram(const tks_timer *t, int metric);
+TKS_API void tks_timer_reset(tks_timer *t);
+TKS_API void tks_timer_free(tks_timer *t);
+TKS_API const char *tks_timer_error(const tks_timer *t);
+
+/* ---- stats: many streams ------------------------------------------------------------ */
+
+typedef struct tks_stats tks_stats;
+
+typedef struct tks_stats_config {
+    const tks_alloc *alloc;
+} tks_stats_config;
+
+/* Summary of one metric; ns for times. count 0: every other field is 0 and the
+ * tks_stats_summary call returns TKS_EEMPTY. */
+typedef struct tks_summary {
+    uint64_t count;
+    int64_t min, max, mean, std;
+    int64_t p50, p90, p95, p99, p999;
+} tks_summary;
+
+/* tks_stats_write formats */
+enum tks_stats_format {
+    TKS_STATS_JSON = 1,      /* one JSON object (the `tokstream stats --json` shape) */
+    TKS_STATS_PROMETHEUS = 2 /* text exposition, OpenTelemetry GenAI buckets */
+};
+
+TKS_API int tks_stats_new(tks_stats **out, const tks_stats_config *cfg);
+/* Records a finished timer (TKS_ESTATE if it has not ended). Latency metrics take only
+ * TKS_OUTCOME_OK streams; every outcome is counted. */
+TKS_API int tks_stats_add(tks_stats *s, const tks_timer *t);
+TKS_API int tks_stats_merge(tks_stats *dst, const tks_stats *src);
+/* Streams with that outcome (TKS_OUTCOME_NONE: all streams). */
+TKS_API uint64_t tks_stats_count(const tks_stats *s, int outcome);
+TKS_API int tks_stats_summary(const tks_stats *s, int metric, tks_summary *out);
+/* The aggregate histogram of a metric (owned by the stats): raw buckets for bindings. */
+TKS_API const tks_histogram *tks_stats_histogram(const tks_stats *s, int metric);
+/* Writes the export in pieces through sink; allocates nothing. */
+TKS_API int tks_stats_write(const tks_stats *s, int format, tks_bytes_cb sink, void *user);
+TKS_API void tks_stats_reset(tks_stats *s);
+TKS_API void tks_stats_free(tks_stats *s);
+
+/* ---- capture reader: `tokstream record` files -------------------------------------- */
+
+typedef struct tks_capture_reader tks_capture_reader;
+
+/* One capture line. kind 1: the header (t_ns = start_ns, when the request was sent);
+ * kind 2: bytes read at t_ns (data/len: the decoded bytes, valid during the call). */
+enum tks_capture_kind { TKS_CAPTURE_START = 1, TKS_CAPTURE_DATA = 2 };
+typedef struct tks_capture_record {
+    int kind;
+    int64_t t_ns;
+    const char *data;
+    size_t len;
+    uint64_t offset; /* input byte offset of the line */
+} tks_capture_record;
+
+typedef int (*tks_capture_cb)(void *user, const tks_capture_record *rec);
+
+typedef struct tks_capture_config {
+    const tks_alloc *alloc;
+    size_t max_line; /* 0 = 16 MiB */
+} tks_capture_config;
+
+TKS_API int tks_capture_reader_new(tks_capture_reader **out, const tks_capture_config *cfg,
+                                   tks_capture_cb on_record, void *user);
+TKS_API int tks_capture_reader_push(tks_capture_reader *r, const void *bytes, size_t len);
+/* End of input: a last line without its newline is read now; TKS_ETRUNC when the
+ * capture had no header line. */
+TKS_API int tks_capture_reader_finish(tks_capture_reader *r);
+TKS_API void tks_capture_reader_reset(tks_capture_reader *r);
+TKS_API void tks_capture_reader_free(tks_capture_reader *r);
+TKS_API const char *tks_capture_reader_error(const tks_capture_reader *r);
+TKS_API uint64_t tks_capture_reader_offset(const tks_capture_reader *r);
 
 #ifdef __cplusplus
 }
