@@ -419,6 +419,102 @@ TKS_API uint64_t tks_coalescer_offset(const tks_coalescer *c);
 /* @@TEXT-VOCAB@@ (tks_vocab, tks_detok: declarations go here) */
 
 /* ------------------------------------------------------------------------------------ */
+/* Text: vocabulary (token id -> bytes) and the streaming detokenizer                   */
+
+typedef struct tks_vocab tks_vocab;
+
+/* Token flags (tks_vocab_add, tks_vocab_token). */
+#define TKS_TOKEN_SPECIAL 0x1u /* a special (control) token: dropped by a detok made with
+                                  TKS_DETOK_SKIP_SPECIAL */
+
+typedef struct tks_vocab_config {
+    const tks_alloc *alloc;
+    size_t max_tokens;    /* largest id + 1 accepted; 0 = 16 Mi ids (TKS_ELIMIT beyond) */
+    size_t max_bytes;     /* all tokens' bytes together; 0 = 256 MiB (TKS_ELIMIT beyond) */
+    uint32_t strip_start; /* for a vocabulary filled with tks_vocab_add: how many leading
+                             spaces (0x20) to remove from the start of each decoded text
+                             (SentencePiece's Strip(" ", 1, 0)); loaders take it from the
+                             file and ignore this field */
+} tks_vocab_config;
+
+/* A special token given by name, for tiktoken files (whose specials live in code). */
+typedef struct tks_special_token {
+    const char *name; /* NUL-terminated UTF-8, the token's text */
+    int32_t id;
+} tks_special_token;
+
+/*
+ * A decode-only vocabulary: an empty one, then filled by exactly one loader or by
+ * tks_vocab_add. It is read-only once filled: any number of detoks, in any threads, may
+ * share it (the caller keeps it alive and unchanged while they exist).
+ * A failed load leaves the error in the object (tks_vocab_error, tks_vocab_offset: the
+ * input byte where it was found); the vocabulary must then be freed.
+ */
+TKS_API int tks_vocab_new(tks_vocab **out, const tks_vocab_config *cfg);
+/* Hugging Face tokenizer.json (len bytes, not NUL-terminated): models BPE, WordPiece,
+ * WordLevel, Unigram; added_tokens; decoders ByteLevel, Metaspace, ByteFallback,
+ * Replace (string pattern), Fuse, Strip, WordPiece, BPEDecoder, Sequence, none.
+ * A decoder it cannot reproduce exactly is TKS_EUNSUPPORTED (with the reason). */
+TKS_API int tks_vocab_load_hf(tks_vocab *v, const void *json, size_t len);
+/* A tiktoken file (lines of "base64 rank"), plus the special tokens given (may be
+ * NULL/0; see tks_vocab_tiktoken_specials). */
+TKS_API int tks_vocab_load_tiktoken(tks_vocab *v, const void *data, size_t len,
+                                    const tks_special_token *specials, size_t n_specials);
+/* The built-in special tokens of a tiktoken encoding ("cl100k_base", "o200k_base"), as
+ * tiktoken defines them. TKS_ENOTFOUND for another name. The array is static. */
+TKS_API int tks_vocab_tiktoken_specials(const char *encoding, const tks_special_token **out,
+                                        size_t *n);
+/* Sets token id's bytes (replacing an earlier entry) and flags (TKS_TOKEN_*). */
+TKS_API int tks_vocab_add(tks_vocab *v, int32_t id, const void *bytes, size_t len,
+                          uint32_t flags);
+/* A token's bytes (owned by the vocabulary, not NUL-terminated) and flags; the bytes are
+ * its text in the middle of a sequence (context rules aside). TKS_ENOTFOUND when absent. */
+TKS_API int tks_vocab_token(const tks_vocab *v, int32_t id, const char **bytes, size_t *len,
+                            uint32_t *flags);
+/* Largest id + 1 (0 when empty). */
+TKS_API size_t tks_vocab_size(const tks_vocab *v);
+TKS_API void tks_vocab_free(tks_vocab *v);
+TKS_API const char *tks_vocab_error(const tks_vocab *v);
+TKS_API uint64_t tks_vocab_offset(const tks_vocab *v);
+
+typedef struct tks_detok tks_detok;
+
+/* tks_detok_config.flags */
+#define TKS_DETOK_SKIP_SPECIAL 0x1u /* drop special tokens (skip_special_tokens) */
+#define TKS_DETOK_SKIP_UNKNOWN 0x2u /* drop ids the vocabulary lacks, as HF decode does;
+                                       default: TKS_ENOTFOUND naming the id */
+#define TKS_DETOK_GRAPHEME 0x4u     /* never end a delta inside a grapheme cluster */
+
+typedef struct tks_detok_config {
+    const tks_alloc *alloc;
+    uint32_t flags;   /* TKS_DETOK_* */
+    size_t max_hold;  /* grapheme mode: see tks_utf8_config.max_hold; 0 = 4 KiB */
+} tks_detok_config;
+
+/*
+ * Token ids in, text deltas (valid UTF-8) out: the vocabulary's bytes, the decoder's
+ * context rules (first-token space rules, Strip at the start, WordPiece spacing,
+ * BPEDecoder suffix, special tokens) and a tks_utf8_streamer. The concatenation of the
+ * deltas equals the decode of the whole sequence. Work per id is proportional to its
+ * bytes; no allocation per id. tks_detok_offset is the index (from 0, counting primed
+ * and pushed ids) of the id that failed.
+ */
+TKS_API int tks_detok_new(tks_detok **out, const tks_vocab *vocab, const tks_detok_config *cfg,
+                          tks_text_cb on_text, void *user);
+/* The prompt's trailing ids (or bytes): they set the context (not the first token any
+ * more, a character left unfinished) but are never emitted. Only before the first push;
+ * TKS_ESTATE after. */
+TKS_API int tks_detok_prime(tks_detok *d, const int32_t *ids, size_t n);
+TKS_API int tks_detok_prime_bytes(tks_detok *d, const void *bytes, size_t len);
+TKS_API int tks_detok_push(tks_detok *d, const int32_t *ids, size_t n);
+/* End of the sequence: releases what was held (an unfinished character becomes U+FFFD). */
+TKS_API int tks_detok_finish(tks_detok *d);
+TKS_API void tks_detok_reset(tks_detok *d);
+TKS_API void tks_detok_free(tks_detok *d);
+TKS_API const char *tks_detok_error(const tks_detok *d);
+TKS_API uint64_t tks_detok_offset(const tks_detok *d);
+
+/* ------------------------------------------------------------------------------------ */
 /* Chunk codec: events <-> deltas                                                       */
 
 /* Wire dialects. AUTO decides from the first bytes and events. */
@@ -513,6 +609,7 @@ typedef struct tks_decoder_config {
     const tks_alloc *alloc;
     int dialect;         /* enum tks_dialect; 0 = AUTO: decided from the first events */
     size_t max_depth;    /* JSON nesting; 0 = 128 */
+    size_t max_event;    /* largest event data decoded, in bytes; 0 = 16 MiB (TKS_ELIMIT) */
 } tks_decoder_config;
 
 TKS_API int tks_decoder_new(tks_decoder **out, const tks_decoder_config *cfg,
