@@ -10,8 +10,8 @@
  * The first 64 values are also kept as they are, so small histograms (a single stream,
  * a test, a few captures) answer exactly. */
 #include "internal.h"
+#include "timing.h"
 
-#include <math.h>
 
 #define SUB 52                      /* buckets per power of two */
 #define LIN 64                      /* exact buckets below 2^6 */
@@ -213,11 +213,23 @@ int tks_histogram_mean(const tks_histogram *h, double *out) {
     return TKS_OK;
 }
 
+/* Square root by Newton's method: keeps the shared library free of libm. */
+static double root(double x) {
+    if (!(x > 0)) return 0;
+    double y = x > 1 ? x : 1;
+    for (int i = 0; i < 200; i++) {
+        double z = (y + x / y) / 2;
+        if (z >= y) break;
+        y = z;
+    }
+    return y;
+}
+
 int tks_histogram_std(const tks_histogram *h, double *out) {
     if (!h || !out) return TKS_EINVAL;
     if (!h->count) return TKS_EEMPTY;
     double n = (double)h->count, m = h->sum / n, var = h->sumsq / n - m * m;
-    *out = var > 0 ? sqrt(var) : 0;
+    *out = root(var);
     return TKS_OK;
 }
 
@@ -293,4 +305,23 @@ int tks_histogram_buckets(const tks_histogram *h, int64_t *lo, int64_t *hi, uint
     }
     *n = k;
     return k > cap ? TKS_ELIMIT : TKS_OK;
+}
+
+uint64_t tks__histogram_count_le(const tks_histogram *h, int64_t bound) {
+    if (!h->count || bound < h->min) return 0;
+    if (bound >= h->max) return h->count;
+    uint64_t n = 0;
+    if (!h->exact_lost && h->count <= N_EXACT) {
+        for (uint64_t k = 0; k < h->count; k++) n += h->exact[k] <= bound;
+        return n;
+    }
+    for (uint32_t i = h->lo_cell; i <= h->hi_cell; i++) {
+        if (cell_lo(i) > bound) break;
+        if (cell_hi(i) <= bound || cell_mid(i) <= bound) n += h->cells[i];
+    }
+    return n;
+}
+
+double tks__histogram_sum(const tks_histogram *h) {
+    return (double)h->shift * (double)h->count + h->sum;
 }
