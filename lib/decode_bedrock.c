@@ -1,0 +1,7 @@
+/* decode_bedrock.c - being written: not supported yet. */
+#include "decoder_internal.h"
+
+int tks__dec_bedrock(tks_decoder *d, const tks_event *ev) {
+    (void)ev;
+    return tks__err_at(&d->err, TKS_EUNSUPPORTED, d->offset, "dialect not implemented yet");
+}
