@@ -77,6 +77,11 @@ static int fail_mem(tks_sse_parser *p, int rc, uint64_t off) {
 
 /* ---- UTF-8 ------------------------------------------------------------------------ */
 
+/* A word with byte c in every byte. */
+#define REP8(c) (UINT64_C(0x0101010101010101) * (uint64_t)(c))
+/* 0x80 in each byte of w that is zero (exact for the lowest such byte). */
+#define ZERO8(w) (((w) - REP8(0x01)) & ~(w) & REP8(0x80))
+
 /* Length of the leading run of ASCII bytes. */
 static size_t ascii_len(const unsigned char *s, size_t n) {
     size_t i = 0;
@@ -100,16 +105,68 @@ static size_t ascii_len(const unsigned char *s, size_t n) {
     return i;
 }
 
-/* Length of the longest valid UTF-8 prefix: the ASCII runs are skipped fast, the
- * decoder (tks__utf8_char) only sees bytes >= 0x80. */
+#define CONT(b) (((b) & 0xC0u) == 0x80u)
+
+/* Index of the first byte >= 0x80 in the 8 bytes at s, given w = their word & REP8(0x80)
+ * (not 0). */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FIRST_HI8(w, s) ((size_t)__builtin_ctzll(w) >> 3)
+#else
+#define FIRST_HI8(w, s) first_hi8(s)
+static size_t first_hi8(const unsigned char *s) {
+    size_t k = 0;
+    while (s[k] < 0x80) k++;
+    return k;
+}
+#endif
+
+/*
+ * Length of the longest valid UTF-8 prefix. ASCII runs are skipped a word (or 16 bytes)
+ * at a time and well-formed sequences are accepted inline (Unicode Table 3-7); anything
+ * else goes to the shared decoder, tks__utf8_char, which has the last word.
+ */
 static size_t utf8_valid(const char *text, size_t n) {
     const unsigned char *s = (const unsigned char *)text;
-    size_t i = ascii_len(s, n);
+    size_t i = 0;
     while (i < n) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            uint64_t w;
+            if (n - i < 8) {
+                i++;
+                continue;
+            }
+            memcpy(&w, s + i, 8);
+            w &= REP8(0x80);
+            if (w) { /* to the first byte >= 0x80 of the word */
+                i += FIRST_HI8(w, s + i);
+                continue;
+            }
+            i += 8;
+            if (n - i >= 16) i += ascii_len(s + i, n - i);
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            if (n - i >= 2 && CONT(s[i + 1])) {
+                i += 2;
+                continue;
+            }
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            if (n - i >= 3 && CONT(s[i + 1]) && CONT(s[i + 2]) && (c != 0xE0 || s[i + 1] >= 0xA0) &&
+                (c != 0xED || s[i + 1] <= 0x9F)) {
+                i += 3;
+                continue;
+            }
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            if (n - i >= 4 && CONT(s[i + 1]) && CONT(s[i + 2]) && CONT(s[i + 3]) &&
+                (c != 0xF0 || s[i + 1] >= 0x90) && (c != 0xF4 || s[i + 1] <= 0x8F)) {
+                i += 4;
+                continue;
+            }
+        }
         int k = tks__utf8_char(s + i, n - i);
         if (k <= 0) return i;
         i += (size_t)k;
-        if (i < n && s[i] < 0x80) i += ascii_len(s + i, n - i);
     }
     return i;
 }
@@ -148,6 +205,13 @@ static int append_text(tks__buf *b, const tks_alloc *a, const char *text, size_t
         }
     }
     return rc;
+}
+
+/* Valid prefix length of the value v[0..n); hi = the line's first byte >= 0x80 (never
+ * before v), or a pointer past v + n when the line is all ASCII (nothing to check). */
+static size_t text_ok(const tks_sse_parser *p, const char *v, size_t n, const char *hi) {
+    if ((size_t)(hi - v) >= n || (p->flags & TKS_SSE_RAW_UTF8)) return n;
+    return (size_t)(hi - v) + utf8_valid(hi, n - (size_t)(hi - v));
 }
 
 /* ---- events ------------------------------------------------------------------------ */
@@ -192,7 +256,6 @@ static int dispatch(tks_sse_parser *p, push_ctx *c) {
         return 0;
     }
     tks_event ev;
-    memset(&ev, 0, sizeof ev);
     if (c->tref_on) {
         ev.type = c->tref;
         ev.type_len = c->tref_len;
@@ -214,7 +277,11 @@ static int dispatch(tks_sse_parser *p, push_ctx *c) {
     ev.id = p->last_id_len ? p->ids.p : "";
     ev.id_len = p->last_id_len;
     ev.message_type = "";
+    ev.message_type_len = 0;
+    ev.headers = NULL;
+    ev.n_headers = 0;
     ev.offset = p->ev_start;
+    ev.retry_ms = 0;
     int r = p->on_event ? p->on_event(p->user, &ev) : 0;
     c->dref_on = c->tref_on = 0;
     p->data.len = p->type.len = 0;
@@ -222,8 +289,8 @@ static int dispatch(tks_sse_parser *p, push_ctx *c) {
     return r ? stop(p) : 0;
 }
 
-static int data_field(tks_sse_parser *p, push_ctx *c, const char *v, size_t n) {
-    size_t ok = p->flags & TKS_SSE_RAW_UTF8 ? n : utf8_valid(v, n);
+static int data_field(tks_sse_parser *p, push_ctx *c, const char *v, size_t n, const char *hi) {
+    size_t ok = text_ok(p, v, n, hi);
     size_t out = ok == n ? n : replaced_len(v, n, ok);
     size_t cur = data_len(p, c), sep = p->ndata ? 1 : 0;
     if (out > SIZE_MAX - 1 - cur ||
@@ -248,8 +315,8 @@ static int data_field(tks_sse_parser *p, push_ctx *c, const char *v, size_t n) {
     return 0;
 }
 
-static int event_field(tks_sse_parser *p, push_ctx *c, const char *v, size_t n) {
-    size_t ok = p->flags & TKS_SSE_RAW_UTF8 ? n : utf8_valid(v, n);
+static int event_field(tks_sse_parser *p, push_ctx *c, const char *v, size_t n, const char *hi) {
+    size_t ok = text_ok(p, v, n, hi);
     size_t out = ok == n ? n : replaced_len(v, n, ok);
     if (too_big(p, data_len(p, c), out, id_buf_len(p)))
         return fail(p, TKS_ELIMIT, p->ev_start, "event larger than max_event");
@@ -265,9 +332,9 @@ static int event_field(tks_sse_parser *p, push_ctx *c, const char *v, size_t n) 
     return rc ? fail_mem(p, rc, p->ev_start) : 0;
 }
 
-static int id_field(tks_sse_parser *p, push_ctx *c, const char *v, size_t n) {
+static int id_field(tks_sse_parser *p, push_ctx *c, const char *v, size_t n, const char *hi) {
     if (memchr(v, '\0', n)) return 0; /* an id holding NULL is ignored */
-    size_t ok = p->flags & TKS_SSE_RAW_UTF8 ? n : utf8_valid(v, n);
+    size_t ok = text_ok(p, v, n, hi);
     size_t out = ok == n ? n : replaced_len(v, n, ok);
     if (too_big(p, data_len(p, c), type_len(p, c), out))
         return fail(p, TKS_ELIMIT, p->ev_start, "event larger than max_event");
@@ -298,13 +365,13 @@ static int retry_field(tks_sse_parser *p, const char *v, size_t n, uint64_t off)
 }
 
 /* A comment: text after the ':' as it is (the spec strips no space from comments). */
-static int comment(tks_sse_parser *p, const char *v, size_t n, uint64_t off) {
+static int comment(tks_sse_parser *p, const char *v, size_t n, uint64_t off, const char *hi) {
     if (!p->on_comment) return 0;
     tks_event ev;
     memset(&ev, 0, sizeof ev);
     ev.type = ev.id = ev.message_type = "";
     ev.offset = off;
-    size_t ok = p->flags & TKS_SSE_RAW_UTF8 ? n : utf8_valid(v, n);
+    size_t ok = text_ok(p, v, n, hi);
     if (ok == n) {
         ev.data = v;
         ev.data_len = n;
@@ -325,9 +392,10 @@ static int comment(tks_sse_parser *p, const char *v, size_t n, uint64_t off) {
 }
 
 /* One complete line (terminator removed) starting at input offset off. */
-static int on_line(tks_sse_parser *p, push_ctx *c, const char *s, size_t n, uint64_t off) {
+static int on_line(tks_sse_parser *p, push_ctx *c, const char *s, size_t n, uint64_t off,
+                   const char *hi) {
     if (n == 0) return dispatch(p, c);
-    if (s[0] == ':') return comment(p, s + 1, n - 1, off);
+    if (s[0] == ':') return comment(p, s + 1, n - 1, off, hi);
     if (!(p->st & ST_FIELDS)) {
         p->st |= ST_FIELDS;
         p->ev_start = off;
@@ -338,7 +406,7 @@ static int on_line(tks_sse_parser *p, push_ctx *c, const char *s, size_t n, uint
         v = s + 5;
         vn = n - 5;
         if (vn && *v == ' ') v++, vn--;
-        return data_field(p, c, v, vn);
+        return data_field(p, c, v, vn, hi);
     }
     const char *colon = memchr(s, ':', n);
     if (colon) {
@@ -353,13 +421,13 @@ static int on_line(tks_sse_parser *p, push_ctx *c, const char *s, size_t n, uint
     }
     switch (name) {
     case 2:
-        if (s[0] == 'i' && s[1] == 'd') return id_field(p, c, v, vn);
+        if (s[0] == 'i' && s[1] == 'd') return id_field(p, c, v, vn, hi);
         break;
     case 4:
-        if (memcmp(s, "data", 4) == 0) return data_field(p, c, v, vn);
+        if (memcmp(s, "data", 4) == 0) return data_field(p, c, v, vn, hi);
         break;
     case 5:
-        if (memcmp(s, "event", 5) == 0) return event_field(p, c, v, vn);
+        if (memcmp(s, "event", 5) == 0) return event_field(p, c, v, vn, hi);
         if (memcmp(s, "retry", 5) == 0) return retry_field(p, v, vn, off);
         break;
     default:
@@ -392,9 +460,50 @@ static const char *past_eol(tks_sse_parser *p, const char *e, const char *end) {
     return e + 1;
 }
 
-static const char *find(const char *s, const char *end, int ch) {
-    const char *r = memchr(s, ch, (size_t)(end - s));
-    return r ? r : end;
+/*
+ * Finds the first CR or LF in [s, end), or end when there is none, in one pass that also
+ * finds the first byte >= 0x80 before it (*hi; the line end when none): an ASCII line
+ * needs no UTF-8 validation, and a line that is not is validated from there on.
+ * Linear whatever the line ends are (lone CR included).
+ */
+static const char *scan_eol(const char *s, const char *end, const char **hi) {
+    const char *h = NULL;
+#if defined(__SSE2__) && !defined(TKS_NO_SIMD)
+    const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+    while (end - s >= 32) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)s);
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
+        unsigned ma = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(a, lf), _mm_cmpeq_epi8(a, cr)));
+        unsigned mb = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(b, lf), _mm_cmpeq_epi8(b, cr)));
+        unsigned m = ma | mb << 16;
+        unsigned hb = (unsigned)_mm_movemask_epi8(a) | (unsigned)_mm_movemask_epi8(b) << 16;
+        if (!h && hb) h = s + __builtin_ctz(hb);
+        if (m) {
+            s += __builtin_ctz(m);
+            *hi = h && h < s ? h : s;
+            return s;
+        }
+        s += 32;
+    }
+#endif
+    while (end - s >= 8) { /* SWAR: 8 bytes at a time */
+        uint64_t w;
+        memcpy(&w, s, 8);
+        if (ZERO8(w ^ REP8('\n')) | ZERO8(w ^ REP8('\r'))) break;
+        if (!h && (w & REP8(0x80))) /* the exact byte is found below */
+            for (const char *q = s; !h; q++)
+                if ((unsigned char)*q >= 0x80) h = q;
+        s += 8;
+    }
+    for (; s < end; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '\n' || ch == '\r') break;
+        if (!h && ch >= 0x80) h = s;
+    }
+    *hi = h && h < s ? h : s;
+    return s;
 }
 
 static int parse(tks_sse_parser *p, push_ctx *c, const char *s, size_t len) {
@@ -421,9 +530,9 @@ static int parse(tks_sse_parser *p, push_ctx *c, const char *s, size_t len) {
         if (pos < end && *pos == '\n') pos++;
     }
 
-    const char *nl = find(pos, end, '\n'), *cr = find(pos, end, '\r');
+    const char *hi;
     if (p->line.len) { /* finish the line begun in an earlier push */
-        const char *e = nl < cr ? nl : cr;
+        const char *e = scan_eol(pos, end, &hi);
         uint64_t loff = OFF(pos) - p->line.len;
         if ((size_t)(e - pos) > max_line - p->line.len)
             return fail(p, TKS_ELIMIT, loff, "line longer than max_line");
@@ -433,7 +542,7 @@ static int parse(tks_sse_parser *p, push_ctx *c, const char *s, size_t len) {
         pos = past_eol(p, e, end);
         size_t n = p->line.len;
         p->line.len = 0; /* the bytes stay put until the end of this push */
-        if ((rc = on_line(p, c, p->line.p, n, loff))) return rc;
+        if ((rc = on_line(p, c, p->line.p, n, loff, p->line.p))) return rc;
     }
     while (pos < end) {
         if (*pos == '\n') { /* blank line */
@@ -441,15 +550,13 @@ static int parse(tks_sse_parser *p, push_ctx *c, const char *s, size_t len) {
             if ((rc = dispatch(p, c))) return rc;
             continue;
         }
-        if (nl < pos) nl = find(pos, end, '\n');
-        if (cr < pos) cr = find(pos, end, '\r');
-        const char *e = nl < cr ? nl : cr;
+        const char *e = scan_eol(pos, end, &hi);
         if (e == end) break;
         if ((size_t)(e - pos) > max_line)
             return fail(p, TKS_ELIMIT, OFF(pos), "line longer than max_line");
         const char *line = pos;
         pos = past_eol(p, e, end);
-        if ((rc = on_line(p, c, line, (size_t)(e - line), OFF(line)))) return rc;
+        if ((rc = on_line(p, c, line, (size_t)(e - line), OFF(line), hi))) return rc;
     }
     if ((rc = keep_refs(p, c))) return fail_mem(p, rc, p->ev_start);
     if (pos < end) { /* a line continues in the next push */
