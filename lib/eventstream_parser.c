@@ -267,7 +267,7 @@ int tks_eventstream_parser_finish(tks_eventstream_parser *p) {
     p->finished = 1;
     if (p->frame.len == 0) return TKS_OK;
     char msg[96];
-    snprintf(msg, sizeof msg, "input ended inside the frame beginning at byte %llu",
+    snprintf(msg, sizeof msg, "frame beginning at byte %llu cut short: input ended",
              (unsigned long long)p->frame_at);
     return tks__err_at(&p->err, TKS_ETRUNC, p->pos, msg);
 }

@@ -338,7 +338,7 @@ int tks_json_array_parser_finish(tks_json_array_parser *p) {
     if (p->state == A_BOM || p->state == A_START)
         snprintf(msg, sizeof msg, "input ended before the array began");
     else if (p->elem_active)
-        snprintf(msg, sizeof msg, "input ended inside the element beginning at byte %llu",
+        snprintf(msg, sizeof msg, "element beginning at byte %llu cut short: input ended",
                  (unsigned long long)p->elem_at);
     else
         snprintf(msg, sizeof msg, "input ended before the array's closing ']'");

@@ -46,7 +46,16 @@ static inline void sb_field(sbuf *b, char tag, const char *s, size_t n) {
     char tmp[40];
     snprintf(tmp, sizeof tmp, " %c%zu:", tag, n);
     sb_str(b, tmp);
-    if (n) sb_add(b, s, n);
+    /* NUL, control bytes and '\\' escaped: logs are compared as C strings. */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == '\\') {
+            snprintf(tmp, sizeof tmp, "\\x%02x", c);
+            sb_str(b, tmp);
+        } else {
+            sb_add(b, &s[i], 1);
+        }
+    }
 }
 
 /* ---- the recorder ------------------------------------------------------------------- */
