@@ -1,0 +1,845 @@
+/* t_encoder.c - tks_encoder: hand-checked golden encodings of every delta kind in both
+ * dialects, JSON validity of every payload for thousands of random strings (control
+ * characters, NUL, quotes, U+2028/9, emoji, invalid bytes), the decoder round trip
+ * (random deltas -> encoder -> SSE -> parser + decoder + assembler -> the same message),
+ * real fixtures re-encoded, splitting of long text, errors, OOM torture, stop, reset. */
+#define _POSIX_C_SOURCE 200809L
+#include "tokstream.h"
+#include "tap.h"
+#include "testalloc.h"
+#include "testutil.h"
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- output sink ------------------------------------------------------------------- */
+
+typedef struct sink {
+    char *p;
+    size_t n, cap;
+    long calls;
+    long stop_at; /* 1-based call that answers "stop"; 0 = never */
+} sink;
+
+static void sink_add(sink *s, const void *b, size_t len) {
+    if (s->n + len + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap : 256;
+        while (cap < s->n + len + 1) cap *= 2;
+        s->p = realloc(s->p, cap);
+        if (!s->p) abort();
+        s->cap = cap;
+    }
+    if (len) memcpy(s->p + s->n, b, len);
+    s->n += len;
+    s->p[s->n] = 0;
+}
+
+static int sink_cb(void *user, const char *bytes, size_t len) {
+    sink *s = user;
+    s->calls++;
+    sink_add(s, bytes, len);
+    return s->stop_at && s->calls == s->stop_at;
+}
+
+static void sink_clear(sink *s) {
+    s->n = 0;
+    s->calls = 0;
+    if (s->p) s->p[0] = 0;
+}
+
+static void sink_free(sink *s) {
+    free(s->p);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- reading back our own output: events and payloads ------------------------------ */
+
+typedef struct sse_ev {
+    char type[64];
+    const char *data;
+    size_t data_len;
+} sse_ev;
+
+/* Splits the output (blank-line separated events of "event: T" and one "data: D" line,
+ * the only shapes the encoder writes) into at most max events; -1 on any other shape. */
+static int split_events(const char *p, size_t n, sse_ev *ev, int max) {
+    size_t i = 0;
+    int k = 0;
+    while (i < n) {
+        if (k == max) return -1;
+        sse_ev *e = &ev[k];
+        e->type[0] = 0;
+        e->data = NULL;
+        if (n - i > 7 && memcmp(p + i, "event: ", 7) == 0) {
+            const char *nl = memchr(p + i, '\n', n - i);
+            if (!nl || (size_t)(nl - (p + i + 7)) >= sizeof e->type) return -1;
+            memcpy(e->type, p + i + 7, (size_t)(nl - (p + i + 7)));
+            e->type[nl - (p + i + 7)] = 0;
+            i = (size_t)(nl - p) + 1;
+        }
+        if (n - i < 6 || memcmp(p + i, "data: ", 6) != 0) return -1;
+        const char *nl = memchr(p + i, '\n', n - i);
+        if (!nl || nl + 1 >= p + n || nl[1] != '\n') return -1;
+        e->data = p + i + 6;
+        e->data_len = (size_t)(nl - e->data);
+        if (memchr(e->data, '\r', e->data_len)) return -1;
+        i = (size_t)(nl - p) + 2;
+        k++;
+    }
+    return k;
+}
+
+#define MAX_EV 20000
+static sse_ev evs[MAX_EV];
+
+/* Parses every payload but [DONE] with cJSON; returns the number that are not one valid
+ * JSON text (or -1 when the framing itself is wrong). */
+static int bad_payloads(const sink *s) {
+    int n = split_events(s->p, s->n, evs, MAX_EV);
+    if (n < 0) return -1;
+    int bad = 0;
+    for (int i = 0; i < n; i++) {
+        if (evs[i].data_len == 6 && memcmp(evs[i].data, "[DONE]", 6) == 0) continue;
+        const char *end = NULL;
+        cJSON *j = cJSON_ParseWithLengthOpts(evs[i].data, evs[i].data_len, &end, 0);
+        if (!j || end != evs[i].data + evs[i].data_len) {
+            if (bad < 3) diag_bytes("invalid payload", evs[i].data, evs[i].data_len);
+            bad++;
+        }
+        cJSON_Delete(j);
+    }
+    return bad;
+}
+
+/* Joins, with cJSON, the content strings (openai: choices[].delta.<field>; anthropic:
+ * content_block_delta delta.<field>) into out; cJSON strings end at a NUL, so callers
+ * only use this for text without NUL. Returns the number of payloads it could not read. */
+static int join_field(const sink *s, int anthropic, const char *field, sink *out) {
+    int n = split_events(s->p, s->n, evs, MAX_EV), bad = 0;
+    sink_clear(out);
+    if (n < 0) return 1;
+    for (int i = 0; i < n; i++) {
+        if (evs[i].data_len == 6 && memcmp(evs[i].data, "[DONE]", 6) == 0) continue;
+        cJSON *j = cJSON_ParseWithLength(evs[i].data, evs[i].data_len);
+        if (!j) {
+            bad++;
+            continue;
+        }
+        const cJSON *v = NULL;
+        if (anthropic) {
+            v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "delta"), field);
+        } else {
+            const cJSON *c;
+            cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(j, "choices")) {
+                v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(c, "delta"),
+                                                     field);
+            }
+        }
+        if (cJSON_IsString(v)) sink_add(out, v->valuestring, strlen(v->valuestring));
+        cJSON_Delete(j);
+    }
+    return bad;
+}
+
+/* ---- the JSON-lines delta format (as `tokstream encode` reads it) ---------------------- */
+
+typedef struct deltas {
+    tks_delta d[256];
+    int n;
+    cJSON *trees[256];
+    char *owned[256];
+} deltas;
+
+static const char *jstr(const cJSON *o, const char *k, size_t *len) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (!cJSON_IsString(v)) {
+        *len = 0;
+        return NULL;
+    }
+    *len = strlen(v->valuestring);
+    return v->valuestring;
+}
+
+static int64_t jint(const cJSON *o, const char *k) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : -1;
+}
+
+static int load_deltas(const char *name, deltas *ds) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/encoder/%s.jsonl", test_data_dir(), name);
+    size_t len;
+    char *text = read_file(path, &len);
+    memset(ds, 0, sizeof *ds);
+    if (!text) return -1;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        cJSON *o = cJSON_Parse(line);
+        if (!o || ds->n == 256) {
+            free(text);
+            return -1;
+        }
+        tks_delta *d = &ds->d[ds->n];
+        ds->trees[ds->n] = o;
+        memset(d, 0, sizeof *d);
+        d->input_tokens = d->output_tokens = d->total_tokens = d->reasoning_tokens =
+            d->cached_tokens = -1;
+        d->choice = jint(o, "choice") > 0 ? (int32_t)jint(o, "choice") : 0;
+        const cJSON *v;
+        if ((v = cJSON_GetObjectItemCaseSensitive(o, "text"))) {
+            d->kind = TKS_DELTA_TEXT;
+            d->text = jstr(o, "text", &d->text_len);
+        } else if ((v = cJSON_GetObjectItemCaseSensitive(o, "reasoning"))) {
+            d->kind = TKS_DELTA_REASONING;
+            d->text = jstr(o, "reasoning", &d->text_len);
+        } else if ((v = cJSON_GetObjectItemCaseSensitive(o, "signature"))) {
+            d->kind = TKS_DELTA_SIGNATURE;
+            d->text = jstr(o, "signature", &d->text_len);
+        } else if ((v = cJSON_GetObjectItemCaseSensitive(o, "refusal"))) {
+            d->kind = TKS_DELTA_REFUSAL;
+            d->text = jstr(o, "refusal", &d->text_len);
+        } else if ((v = cJSON_GetObjectItemCaseSensitive(o, "role"))) {
+            d->kind = TKS_DELTA_ROLE;
+            d->text = jstr(o, "role", &d->text_len);
+        } else if ((v = cJSON_GetObjectItemCaseSensitive(o, "start"))) {
+            d->kind = TKS_DELTA_START;
+            d->id = jstr(v, "id", &d->id_len);
+            d->name = jstr(v, "model", &d->name_len);
+        } else if ((v = cJSON_GetObjectItemCaseSensitive(o, "tool_call"))) {
+            d->kind = TKS_DELTA_TOOL_CALL;
+            d->index = (int32_t)jint(v, "index");
+            d->id = jstr(v, "id", &d->id_len);
+            d->name = jstr(v, "name", &d->name_len);
+        } else if ((v = cJSON_GetObjectItemCaseSensitive(o, "tool_args"))) {
+            d->kind = TKS_DELTA_TOOL_ARGS;
+            d->index = (int32_t)jint(v, "index");
+            d->text = jstr(v, "text", &d->text_len);
+        } else if ((v = cJSON_GetObjectItemCaseSensitive(o, "logprobs"))) {
+            d->kind = TKS_DELTA_LOGPROBS;
+            ds->owned[ds->n] = cJSON_PrintUnformatted(v);
+            d->json = ds->owned[ds->n];
+            d->json_len = strlen(d->json);
+        } else if ((v = cJSON_GetObjectItemCaseSensitive(o, "finish"))) {
+            static const char *w[] = {"stop", "length", "tool_calls", "content_filter", "error"};
+            d->kind = TKS_DELTA_FINISH;
+            d->finish = TKS_FINISH_OTHER;
+            for (int i = 0; i < 5; i++)
+                if (!strcmp(v->valuestring, w[i])) d->finish = TKS_FINISH_STOP + i;
+        } else if ((v = cJSON_GetObjectItemCaseSensitive(o, "usage"))) {
+            d->kind = TKS_DELTA_USAGE;
+            d->input_tokens = jint(v, "input_tokens");
+            d->output_tokens = jint(v, "output_tokens");
+            d->total_tokens = jint(v, "total_tokens");
+            d->reasoning_tokens = jint(v, "reasoning_tokens");
+            d->cached_tokens = jint(v, "cached_tokens");
+        } else if ((v = cJSON_GetObjectItemCaseSensitive(o, "error"))) {
+            d->kind = TKS_DELTA_ERROR;
+            d->text = jstr(v, "message", &d->text_len);
+            d->name = jstr(v, "type", &d->name_len);
+            d->id = jstr(v, "code", &d->id_len);
+        } else if ((v = cJSON_GetObjectItemCaseSensitive(o, "done"))) {
+            d->kind = TKS_DELTA_DONE;
+        } else {
+            free(text);
+            return -1;
+        }
+        ds->n++;
+    }
+    free(text);
+    return 0;
+}
+
+static void free_deltas(deltas *ds) {
+    for (int i = 0; i < ds->n; i++) {
+        cJSON_Delete(ds->trees[i]);
+        cJSON_free(ds->owned[i]);
+    }
+}
+
+static char *load_expected(const char *name, const char *dialect, size_t *len) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/encoder/%s.%s.sse", test_data_dir(), name, dialect);
+    return read_file(path, len);
+}
+
+static tks_encoder_config golden_cfg(int dialect, const tks_alloc *a) {
+    tks_encoder_config c;
+    memset(&c, 0, sizeof c);
+    c.alloc = a;
+    c.dialect = dialect;
+    c.id = "id-1";
+    c.model = "m-1";
+    c.created = 1700000000;
+    return c;
+}
+
+/* Encodes a delta list then finishes; returns the first status other than TKS_OK and
+ * the position it came at (n for finish). */
+static int encode_list(tks_encoder *e, const tks_delta *d, int n, int *at) {
+    for (int i = 0; i < n; i++) {
+        int rc = tks_encoder_push(e, &d[i]);
+        if (rc) {
+            if (at) *at = i;
+            return rc;
+        }
+    }
+    if (at) *at = n;
+    return tks_encoder_finish(e);
+}
+
+static const char *const golden_names[] = {"basic", "kinds", "error", "choices", "refusal",
+                                           "escapes"};
+#define N_GOLDEN (int)(sizeof golden_names / sizeof golden_names[0])
+
+static void test_golden(void) {
+    for (int g = 0; g < N_GOLDEN; g++) {
+        deltas ds;
+        if (load_deltas(golden_names[g], &ds)) {
+            ok(0, "load %s.jsonl", golden_names[g]);
+            continue;
+        }
+        for (int an = 0; an <= 1; an++) {
+            const char *dn = an ? "anthropic" : "openai-chat";
+            tks_encoder_config cfg = golden_cfg(an ? TKS_DIALECT_ANTHROPIC : TKS_DIALECT_OPENAI_CHAT, NULL);
+            tks_encoder *e;
+            sink s = {0};
+            is_int(tks_encoder_new(&e, &cfg, sink_cb, &s), TKS_OK, "new %s", dn);
+            int at;
+            int rc = encode_list(e, ds.d, ds.n, &at);
+            if (an && !strcmp(golden_names[g], "choices")) {
+                /* Anthropic has one choice: the second delta (choice 1) is refused. */
+                is_int(rc, TKS_EUNSUPPORTED, "%s/%s: choice 1 refused", golden_names[g], dn);
+                is_int(at, 1, "%s/%s: at the second delta", golden_names[g], dn);
+                is_int(tks_encoder_offset(e), 1, "%s/%s: offset = deltas accepted", golden_names[g], dn);
+                ok(strstr(tks_encoder_error(e), "choice") != NULL, "%s/%s: error says why: %s",
+                   golden_names[g], dn, tks_encoder_error(e));
+            } else {
+                size_t wl;
+                char *want = load_expected(golden_names[g], dn, &wl);
+                is_int(rc, TKS_OK, "%s/%s: encodes", golden_names[g], dn);
+                ok(want != NULL, "%s/%s: expected file", golden_names[g], dn);
+                if (want) is_mem(s.p, s.n, want, wl, "%s/%s: the hand-written stream", golden_names[g], dn);
+                is_int(bad_payloads(&s), 0, "%s/%s: every payload is JSON", golden_names[g], dn);
+                free(want);
+            }
+            tks_encoder_free(e);
+            sink_free(&s);
+        }
+        free_deltas(&ds);
+    }
+}
+
+/* ---- OOM torture, stop, reset ------------------------------------------------------- */
+
+typedef struct oom_ctx {
+    deltas *ds;
+    int dialect;
+    const char *want;
+    size_t want_len;
+} oom_ctx;
+
+static int oom_body(const tks_alloc *a, void *vctx) {
+    oom_ctx *c = vctx;
+    tks_encoder_config cfg = golden_cfg(c->dialect, a);
+    tks_encoder *e;
+    sink s = {0};
+    int rc = tks_encoder_new(&e, &cfg, sink_cb, &s);
+    if (rc == TKS_ENOMEM) return 1;
+    if (rc) return 2;
+    rc = encode_list(e, c->ds->d, c->ds->n, NULL);
+    int r;
+    if (rc == TKS_ENOMEM) {
+        /* sticky, and the object works again after reset */
+        r = tks_encoder_push(e, &c->ds->d[0]) == TKS_ENOMEM ? 1 : 2;
+        tks_encoder_reset(e);
+    } else {
+        r = rc == TKS_OK && s.n == c->want_len && memcmp(s.p, c->want, s.n) == 0 ? 0 : 2;
+    }
+    tks_encoder_free(e);
+    sink_free(&s);
+    return r;
+}
+
+static void test_oom_stop_reset(void) {
+    deltas ds;
+    if (load_deltas("kinds", &ds)) {
+        ok(0, "load kinds.jsonl");
+        return;
+    }
+    for (int an = 0; an <= 1; an++) {
+        const char *dn = an ? "anthropic" : "openai-chat";
+        int dialect = an ? TKS_DIALECT_ANTHROPIC : TKS_DIALECT_OPENAI_CHAT;
+        size_t wl;
+        char *want = load_expected("kinds", dn, &wl);
+        if (!want) {
+            ok(0, "kinds.%s.sse", dn);
+            continue;
+        }
+        oom_ctx c = {&ds, dialect, want, wl};
+        char label[64];
+        snprintf(label, sizeof label, "kinds/%s", dn);
+        oom_torture(label, oom_body, &c);
+
+        /* Stop at every callback call: TKS_STOPPED at once, sticky, output a prefix, and
+         * after reset the whole stream again. */
+        int bad = 0;
+        long k;
+        for (k = 1; k < 10000; k++) {
+            tks_encoder_config cfg = golden_cfg(dialect, NULL);
+            tks_encoder *e;
+            sink s = {0};
+            s.stop_at = k;
+            if (tks_encoder_new(&e, &cfg, sink_cb, &s)) {
+                bad++;
+                break;
+            }
+            int rc = encode_list(e, ds.d, ds.n, NULL);
+            if (s.calls < k) { /* never stopped: every call point was tried */
+                bad += rc != TKS_OK;
+                tks_encoder_free(e);
+                sink_free(&s);
+                break;
+            }
+            if (rc != TKS_STOPPED || s.calls != k || s.n > wl || memcmp(s.p, want, s.n) != 0 ||
+                tks_encoder_push(e, &ds.d[0]) != TKS_STOPPED ||
+                tks_encoder_finish(e) != TKS_STOPPED || s.calls != k)
+                bad++;
+            tks_encoder_reset(e);
+            sink_clear(&s);
+            s.stop_at = 0;
+            rc = encode_list(e, ds.d, ds.n, NULL);
+            if (rc != TKS_OK || s.n != wl || memcmp(s.p, want, wl) != 0) bad++;
+            tks_encoder_free(e);
+            sink_free(&s);
+        }
+        ok(bad == 0 && k > 5, "%s: stop at each of %ld callback calls, then reset", dn, k - 1);
+
+        /* Reset in the middle of a stream, and after an error. */
+        tks_encoder_config cfg = golden_cfg(dialect, NULL);
+        tks_encoder *e;
+        sink s = {0};
+        tks_encoder_new(&e, &cfg, sink_cb, &s);
+        for (int i = 0; i < ds.n / 2; i++) tks_encoder_push(e, &ds.d[i]);
+        tks_encoder_reset(e);
+        sink_clear(&s);
+        is_int(encode_list(e, ds.d, ds.n, NULL), TKS_OK, "%s: stream after a mid-stream reset", dn);
+        is_mem(s.p, s.n, want, wl, "%s: same bytes as a fresh encoder", dn);
+        tks_delta bad_args = {.kind = TKS_DELTA_TOOL_ARGS, .index = 9, .text = "x", .text_len = 1};
+        tks_encoder_reset(e);
+        is_int(tks_encoder_push(e, &bad_args), TKS_ESTATE, "%s: arguments of an unknown call", dn);
+        is_int(tks_encoder_push(e, &ds.d[0]), TKS_ESTATE, "%s: the error is sticky", dn);
+        is_int(tks_encoder_finish(e), TKS_ESTATE, "%s: finish too", dn);
+        tks_encoder_reset(e);
+        sink_clear(&s);
+        is_str(tks_encoder_error(e), "", "%s: reset clears the error", dn);
+        is_int(encode_list(e, ds.d, ds.n, NULL), TKS_OK, "%s: stream after reset from an error", dn);
+        is_mem(s.p, s.n, want, wl, "%s: same bytes again", dn);
+        tks_encoder_free(e);
+        sink_free(&s);
+        free(want);
+    }
+    free_deltas(&ds);
+}
+
+/* ---- random strings: every payload valid JSON, text kept ------------------------------ */
+
+static uint64_t rng_state;
+static uint32_t rnd(void) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state >> 11);
+}
+
+/* Atoms of random text: the bytes, and what a correct encoder makes of them after JSON
+ * decoding (invalid sequences -> U+FFFD per maximal subpart, by hand). `cut` marks a
+ * lead byte waiting for continuation bytes (must not be followed by "\x80"). */
+typedef struct atom {
+    const char *in;
+    size_t in_len;
+    const char *out;
+    size_t out_len;
+    int cut;
+} atom;
+
+#define A(s, o) {s, sizeof(s) - 1, o, sizeof(o) - 1, 0}
+#define R "\xEF\xBF\xBD"
+static const atom atoms[] = {
+    A("a", "a"), A("Hello", "Hello"), A(" ", " "), A("\"", "\""), A("\\", "\\"), A("/", "/"),
+    A("\\u0041", "\\u0041"), A("\xE2\x80\xA8", "\xE2\x80\xA8"), A("\xE2\x80\xA9", "\xE2\x80\xA9"),
+    A("\xC3\xA9", "\xC3\xA9"), A("\xE4\xB8\xAD", "\xE4\xB8\xAD"), A("\xF0\x9F\x98\x80", "\xF0\x9F\x98\x80"),
+    A("\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x92\xBB", "\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x92\xBB"),
+    A("\xEF\xBF\xBD", "\xEF\xBF\xBD"), A("\x7F", "\x7F"), A("\xEF\xBB\xBF", "\xEF\xBB\xBF"),
+    A("\x80", R), A("\xFF", R), A("\xED\xA0\x80", R R R), A("\xC0\xAF", R R),
+    A("\xF4\x90\x80\x80", R R R R), A("\xF8\x88\x80\x80\x80", R R R R R),
+    {"\xC3", 1, R, 3, 1}, {"\xE2\x82", 2, R, 3, 1}, {"\xF0\x9F\x98", 3, R, 3, 1},
+};
+#undef A
+
+/* Random text of up to ~60 atoms (plus any control character, NUL included). */
+static void random_text(sink *in, sink *want, int allow_invalid, int allow_nul) {
+    sink_clear(in);
+    sink_clear(want);
+    int n = (int)(rnd() % 60);
+    int prev_cut = 0;
+    for (int i = 0; i < n; i++) {
+        uint32_t r = rnd() % 100;
+        if (r < 25) { /* a control character */
+            char c = (char)(rnd() % 32);
+            if (c == 0 && !allow_nul) c = '\t';
+            sink_add(in, &c, 1);
+            sink_add(want, &c, 1);
+            prev_cut = 0;
+            continue;
+        }
+        const atom *a;
+        do {
+            a = &atoms[rnd() % (sizeof atoms / sizeof atoms[0])];
+        } while ((!allow_invalid && strstr(a->out, R) && strcmp(a->in, R) != 0) ||
+                 (prev_cut && a->in[0] == '\x80'));
+        sink_add(in, a->in, a->in_len);
+        sink_add(want, a->out, a->out_len);
+        prev_cut = a->cut;
+    }
+}
+
+static void test_random_strings(void) {
+    rng_state = 0x9E3779B97F4A7C15ull;
+    sink in = {0}, want = {0}, out = {0}, joined = {0};
+    long payloads_bad = 0, text_bad = 0, runs = 0, nul_runs = 0;
+    for (int iter = 0; iter < 3000; iter++) {
+        int nul = iter % 4 == 3;
+        random_text(&in, &want, 1, nul);
+        nul_runs += nul;
+        for (int an = 0; an <= 1; an++) {
+            tks_encoder_config cfg = golden_cfg(an ? TKS_DIALECT_ANTHROPIC : TKS_DIALECT_OPENAI_CHAT, NULL);
+            /* the random text also goes into the model name (no NUL in a C string) */
+            char model[512];
+            size_t ml = strnlen(in.p ? in.p : "", sizeof model - 1);
+            memcpy(model, in.p ? in.p : "", ml);
+            model[ml] = 0;
+            cfg.model = model;
+            tks_encoder *e;
+            sink_clear(&out);
+            if (tks_encoder_new(&e, &cfg, sink_cb, &out)) abort();
+            tks_delta d[8];
+            memset(d, 0, sizeof d);
+            d[0].kind = TKS_DELTA_TEXT;
+            d[0].text = in.p;
+            d[0].text_len = in.n;
+            d[1].kind = TKS_DELTA_REASONING;
+            d[1].text = in.p;
+            d[1].text_len = in.n;
+            d[2].kind = TKS_DELTA_TOOL_CALL;
+            d[2].id = in.p;
+            d[2].id_len = in.n;
+            d[2].name = in.p;
+            d[2].name_len = in.n;
+            d[3].kind = TKS_DELTA_TOOL_ARGS;
+            d[3].text = in.p;
+            d[3].text_len = in.n;
+            d[4].kind = TKS_DELTA_REFUSAL;
+            d[4].text = in.p;
+            d[4].text_len = in.n;
+            d[5].kind = TKS_DELTA_SIGNATURE;
+            d[5].text = in.p;
+            d[5].text_len = in.n;
+            d[6].kind = TKS_DELTA_FINISH;
+            d[6].finish = TKS_FINISH_OTHER;
+            d[6].text = in.p;
+            d[6].text_len = in.n;
+            d[7].kind = TKS_DELTA_ERROR;
+            d[7].text = d[7].name = d[7].id = in.p;
+            d[7].text_len = d[7].name_len = d[7].id_len = in.n;
+            int rc = TKS_OK;
+            for (int i = 0; i < 8 && rc == TKS_OK; i++) rc = tks_encoder_push(e, &d[i]);
+            if (rc != TKS_OK) text_bad++;
+            if (bad_payloads(&out) != 0) payloads_bad++;
+            if (!nul && !an) { /* the content text comes back (cJSON strings end at NUL) */
+                join_field(&out, an, "content", &joined);
+                if (joined.n != want.n || memcmp(joined.p, want.p, want.n) != 0) {
+                    if (text_bad < 3) {
+                        diag_bytes("in", in.p, in.n);
+                        diag_bytes("got", joined.p, joined.n);
+                        diag_bytes("want", want.p, want.n);
+                    }
+                    text_bad++;
+                }
+            }
+            if (!nul && an) { /* TEXT and REFUSAL both become text_delta */
+                join_field(&out, an, "text", &joined);
+                if (joined.n != 2 * want.n || memcmp(joined.p, want.p, want.n) != 0 ||
+                    memcmp(joined.p + want.n, want.p, want.n) != 0)
+                    text_bad++;
+            }
+            tks_encoder_free(e);
+            runs++;
+        }
+    }
+    ok(payloads_bad == 0, "random strings: every payload is valid JSON (%ld encodings, %ld with NUL)",
+       runs, nul_runs * 2);
+    ok(text_bad == 0, "random strings: content decodes to the text with U+FFFD for invalid bytes");
+    sink_free(&in);
+    sink_free(&want);
+    sink_free(&out);
+    sink_free(&joined);
+}
+
+/* ---- small behaviours --------------------------------------------------------------- */
+
+static int encode1(int dialect, const tks_delta *d, int n, sink *s, tks_encoder_config *cfg_in) {
+    tks_encoder_config cfg = cfg_in ? *cfg_in : golden_cfg(dialect, NULL);
+    cfg.dialect = dialect;
+    tks_encoder *e;
+    sink_clear(s);
+    int rc = tks_encoder_new(&e, &cfg, sink_cb, s);
+    if (rc) return rc;
+    rc = encode_list(e, d, n, NULL);
+    tks_encoder_free(e);
+    return rc;
+}
+
+/* The value of a top-level string field `key` in the event payload number `ev`. */
+static int payload_has(const sink *s, int ev, const char *needle) {
+    int n = split_events(s->p, s->n, evs, MAX_EV);
+    if (ev < 0) ev += n;
+    if (ev < 0 || ev >= n) return 0;
+    char tmp[4096];
+    size_t l = evs[ev].data_len < sizeof tmp - 1 ? evs[ev].data_len : sizeof tmp - 1;
+    memcpy(tmp, evs[ev].data, l);
+    tmp[l] = 0;
+    return strstr(tmp, needle) != NULL;
+}
+
+static void test_finish_words(void) {
+    static const struct {
+        int finish;
+        const char *raw, *openai, *anthropic;
+    } t[] = {
+        {TKS_FINISH_STOP, NULL, "\"finish_reason\":\"stop\"", "\"stop_reason\":\"end_turn\""},
+        {TKS_FINISH_LENGTH, NULL, "\"finish_reason\":\"length\"", "\"stop_reason\":\"max_tokens\""},
+        {TKS_FINISH_TOOL_CALLS, NULL, "\"finish_reason\":\"tool_calls\"", "\"stop_reason\":\"tool_use\""},
+        {TKS_FINISH_CONTENT_FILTER, NULL, "\"finish_reason\":\"content_filter\"", "\"stop_reason\":\"refusal\""},
+        {TKS_FINISH_ERROR, NULL, "\"finish_reason\":\"error\"", "\"stop_reason\":\"end_turn\""},
+        {TKS_FINISH_OTHER, "abort", "\"finish_reason\":\"abort\"", "\"stop_reason\":\"abort\""},
+        {TKS_FINISH_OTHER, NULL, "\"finish_reason\":\"stop\"", "\"stop_reason\":\"end_turn\""},
+        {TKS_FINISH_STOP, "stop_sequence", "\"finish_reason\":\"stop\"", "\"stop_reason\":\"stop_sequence\""},
+        {TKS_FINISH_STOP, "end_turn", "\"finish_reason\":\"stop\"", "\"stop_reason\":\"end_turn\""},
+        {TKS_FINISH_OTHER, "pause_turn", "\"finish_reason\":\"pause_turn\"", "\"stop_reason\":\"pause_turn\""},
+    };
+    sink s = {0};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        tks_delta d = {.kind = TKS_DELTA_FINISH, .finish = t[i].finish};
+        if (t[i].raw) {
+            d.text = t[i].raw;
+            d.text_len = strlen(t[i].raw);
+        }
+        is_int(encode1(TKS_DIALECT_OPENAI_CHAT, &d, 1, &s, NULL), TKS_OK, "finish %d/%s", t[i].finish,
+               t[i].raw ? t[i].raw : "-");
+        /* events: the finish chunk (with the role first), [DONE] */
+        ok(payload_has(&s, 0, t[i].openai) && payload_has(&s, 0, "\"role\":\"assistant\""),
+           "openai: %s", t[i].openai);
+        is_int(encode1(TKS_DIALECT_ANTHROPIC, &d, 1, &s, NULL), TKS_OK, "anthropic finish");
+        ok(payload_has(&s, -2, t[i].anthropic), "anthropic: %s", t[i].anthropic);
+    }
+    sink_free(&s);
+}
+
+static void test_ids(void) {
+    sink s = {0};
+    tks_delta text = {.kind = TKS_DELTA_TEXT, .text = "x", .text_len = 1};
+    tks_delta start = {.kind = TKS_DELTA_START, .id = "from-start", .id_len = 10,
+                       .name = "model-s", .name_len = 7};
+    tks_encoder_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+
+    tks_delta two[2] = {start, text};
+    is_int(encode1(TKS_DIALECT_OPENAI_CHAT, two, 2, &s, &cfg), TKS_OK, "START then text");
+    ok(payload_has(&s, 0, "\"id\":\"from-start\"") && payload_has(&s, 0, "\"model\":\"model-s\""),
+       "openai: id and model from the START delta");
+    is_int(encode1(TKS_DIALECT_ANTHROPIC, two, 2, &s, &cfg), TKS_OK, "anthropic START");
+    ok(payload_has(&s, 0, "\"id\":\"from-start\"") && payload_has(&s, 0, "\"model\":\"model-s\""),
+       "anthropic: message_start carries the START delta's id and model");
+
+    cfg.id = "cfg-id";
+    cfg.model = "cfg-model";
+    is_int(encode1(TKS_DIALECT_OPENAI_CHAT, two, 2, &s, &cfg), TKS_OK, "config id wins");
+    ok(payload_has(&s, 0, "\"id\":\"cfg-id\"") && payload_has(&s, 0, "\"model\":\"cfg-model\""),
+       "the config's id and model win over START");
+
+    /* START after output has started changes nothing */
+    tks_delta late[2] = {text, start};
+    memset(&cfg, 0, sizeof cfg);
+    cfg.id_seed = "req-1";
+    is_int(encode1(TKS_DIALECT_OPENAI_CHAT, late, 2, &s, &cfg), TKS_OK, "late START");
+    ok(!strstr(s.p, "from-start"), "a START after the first chunk is ignored");
+
+    /* generated ids: prefix + 24 characters of [0-9A-Za-z], stable per seed */
+    char ids[3][64];
+    const char *seeds[3] = {"req-1", "req-1", "req-2"};
+    for (int i = 0; i < 3; i++) {
+        cfg.id_seed = seeds[i];
+        encode1(TKS_DIALECT_OPENAI_CHAT, &text, 1, &s, &cfg);
+        const char *p = strstr(s.p, "\"id\":\"");
+        ids[i][0] = 0;
+        if (p) sscanf(p + 6, "%63[^\"]", ids[i]);
+    }
+    int shape = strlen(ids[0]) == 9 + 24 && strncmp(ids[0], "chatcmpl-", 9) == 0 &&
+                strspn(ids[0] + 9, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") == 24;
+    ok(shape, "generated id has the chatcmpl- shape: %s", ids[0]);
+    ok(!strcmp(ids[0], ids[1]) && strcmp(ids[0], ids[2]) != 0, "same seed same id, other seed other id");
+    cfg.id_seed = "req-1";
+    encode1(TKS_DIALECT_ANTHROPIC, &text, 1, &s, &cfg);
+    ok(strstr(s.p, "\"id\":\"msg_") != NULL, "anthropic generated id starts with msg_");
+    sink_free(&s);
+}
+
+static void test_errors(void) {
+    tks_encoder *e = (tks_encoder *)1;
+    sink s = {0};
+    tks_encoder_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    is_int(tks_encoder_new(NULL, NULL, sink_cb, &s), TKS_EINVAL, "new: NULL out");
+    is_int(tks_encoder_new(&e, NULL, NULL, &s), TKS_EINVAL, "new: NULL callback");
+    ok(e == NULL, "new: *out NULL on failure");
+    cfg.dialect = TKS_DIALECT_GEMINI;
+    is_int(tks_encoder_new(&e, &cfg, sink_cb, &s), TKS_EUNSUPPORTED, "new: gemini not encodable");
+    cfg.dialect = 99;
+    is_int(tks_encoder_new(&e, &cfg, sink_cb, &s), TKS_EINVAL, "new: unknown dialect");
+    tks_alloc half = {talloc_malloc_, NULL, talloc_free_, NULL};
+    cfg.dialect = 0;
+    cfg.alloc = &half;
+    is_int(tks_encoder_new(&e, &cfg, sink_cb, &s), TKS_EINVAL, "new: allocator without realloc");
+    cfg.alloc = NULL;
+    is_int(tks_encoder_new(&e, NULL, sink_cb, &s), TKS_OK, "new: NULL config = openai-chat");
+    tks_delta text = {.kind = TKS_DELTA_TEXT, .text = "hi", .text_len = 2};
+    is_int(tks_encoder_push(e, &text), TKS_OK, "push text");
+    ok(strstr(s.p, "chat.completion.chunk") != NULL, "default dialect is openai-chat");
+    is_int(tks_encoder_push(e, NULL), TKS_EINVAL, "push NULL delta");
+    tks_encoder_reset(e);
+    tks_delta nul_text = {.kind = TKS_DELTA_TEXT, .text = NULL, .text_len = 3};
+    is_int(tks_encoder_push(e, &nul_text), TKS_EINVAL, "NULL text with a length");
+    tks_encoder_reset(e);
+    tks_delta lp = {.kind = TKS_DELTA_LOGPROBS, .json = "{\"content\":[1,2", .json_len = 15};
+    is_int(tks_encoder_push(e, &lp), TKS_EJSON, "logprobs that are not JSON");
+    ok(strstr(tks_encoder_error(e), "logprobs") != NULL, "error names it: %s", tks_encoder_error(e));
+    tks_encoder_reset(e);
+    static const char *const bad_json[] = {"", "{", "[1,]", "{\"a\" 1}", "01", "1.", "\"\x01\"",
+                                           "\"\\x\"", "tru", "{} {}", "\"\xC3\"", "-", "[\"\\u12\"]"};
+    static const char *const good_json[] = {"null", "{\"content\":null,\"refusal\":[]}", "-0.5e+3",
+                                            " [ {\"a\" : [true,false]} ] ", "\"\\u00e9\\n\"", "0"};
+    int bad = 0;
+    for (size_t i = 0; i < sizeof bad_json / sizeof bad_json[0]; i++) {
+        tks_delta l = {.kind = TKS_DELTA_LOGPROBS, .json = bad_json[i], .json_len = strlen(bad_json[i])};
+        if (tks_encoder_push(e, &l) != TKS_EJSON) bad++, diag("accepted: %s", bad_json[i]);
+        tks_encoder_reset(e);
+    }
+    for (size_t i = 0; i < sizeof good_json / sizeof good_json[0]; i++) {
+        tks_delta l = {.kind = TKS_DELTA_LOGPROBS, .json = good_json[i], .json_len = strlen(good_json[i])};
+        if (tks_encoder_push(e, &l) != TKS_OK) bad++, diag("refused: %s", good_json[i]);
+        tks_encoder_reset(e);
+    }
+    ok(bad == 0, "logprobs JSON validation");
+    char deep[300];
+    memset(deep, '[', 150);
+    memset(deep + 150, ']', 150);
+    tks_delta l = {.kind = TKS_DELTA_LOGPROBS, .json = deep, .json_len = 300};
+    is_int(tks_encoder_push(e, &l), TKS_EJSON, "logprobs nested 150 deep refused");
+    tks_encoder_reset(e);
+
+    /* content after the end */
+    tks_delta done = {.kind = TKS_DELTA_DONE};
+    tks_delta usage = {.kind = TKS_DELTA_USAGE, .input_tokens = 1, .output_tokens = -1,
+                       .total_tokens = -1, .reasoning_tokens = -1, .cached_tokens = -1};
+    sink_clear(&s);
+    is_int(tks_encoder_push(e, &done), TKS_OK, "done");
+    is_int(tks_encoder_push(e, &done), TKS_OK, "a second done is accepted");
+    is_int(tks_encoder_push(e, &usage), TKS_OK, "late usage is accepted (and dropped)");
+    is_int(tks_encoder_finish(e), TKS_OK, "finish after done");
+    is_mem(s.p, s.n, "data: [DONE]\n\n", 14, "only [DONE] was written");
+    is_int(tks_encoder_push(e, &text), TKS_ESTATE, "text after done");
+    is_int(tks_encoder_offset(e), 3, "offset: three deltas accepted before it");
+    tks_encoder_free(e);
+    tks_encoder_free(NULL);
+    is_str(tks_encoder_error(NULL), "", "error(NULL)");
+
+    /* max_items */
+    cfg.max_items = 3;
+    is_int(tks_encoder_new(&e, &cfg, sink_cb, &s), TKS_OK, "new max_items 3");
+    tks_delta call = {.kind = TKS_DELTA_TOOL_CALL, .id = "c", .id_len = 1, .name = "n", .name_len = 1};
+    int rc = TKS_OK, i;
+    for (i = 0; i < 10 && rc == TKS_OK; i++) {
+        call.index = i;
+        rc = tks_encoder_push(e, &call);
+    }
+    is_int(rc, TKS_ELIMIT, "one choice + 2 calls fit, the third call is TKS_ELIMIT");
+    is_int(i, 3, "at the third call");
+    tks_encoder_free(e);
+    sink_free(&s);
+}
+
+/* Long text is split over several chunks, each within max_chunk, at character bounds. */
+static void test_split(void) {
+    sink in = {0}, out = {0}, joined = {0};
+    static const char piece[] = "ab\"\\\x01\xF0\x9F\x98\x80\xE4\xB8\xAD\n";
+    for (int i = 0; i < 400; i++) sink_add(&in, piece, sizeof piece - 1);
+    for (int an = 0; an <= 1; an++) {
+        tks_encoder_config cfg = golden_cfg(an ? TKS_DIALECT_ANTHROPIC : TKS_DIALECT_OPENAI_CHAT, NULL);
+        cfg.max_chunk = 512;
+        tks_delta d[2] = {{.kind = TKS_DELTA_TEXT, .text = in.p, .text_len = in.n},
+                          {.kind = TKS_DELTA_REASONING, .text = in.p, .text_len = in.n}};
+        is_int(encode1(cfg.dialect, d, 2, &out, &cfg), TKS_OK, "split: %d bytes with max_chunk 512",
+               (int)in.n);
+        int n = split_events(out.p, out.n, evs, MAX_EV), over = 0;
+        for (int k = 0; k < n; k++) over += evs[k].data_len > 512;
+        ok(n > 20 && over == 0, "split: %d events, none over 512 bytes", n);
+        is_int(bad_payloads(&out), 0, "split: every piece is JSON");
+        join_field(&out, an, an ? "text" : "content", &joined);
+        is_mem(joined.p, joined.n, in.p, in.n, "split: the pieces join to the text");
+        join_field(&out, an, an ? "thinking" : "reasoning_content", &joined);
+        is_mem(joined.p, joined.n, in.p, in.n, "split: reasoning too");
+        tks_delta err = {.kind = TKS_DELTA_ERROR, .text = in.p, .text_len = in.n};
+        is_int(encode1(cfg.dialect, &err, 1, &out, &cfg), TKS_ELIMIT,
+               "an error message longer than max_chunk is TKS_ELIMIT");
+    }
+    sink_free(&in);
+    sink_free(&out);
+    sink_free(&joined);
+}
+
+/* Cutting a text into two deltas at every character boundary gives the same content. */
+static void test_cuts(void) {
+    static const char text[] = "Hi \"you\"\n\xC3\xA9\xE4\xB8\xAD\xF0\x9F\x98\x80\\ end";
+    size_t n = sizeof text - 1;
+    sink out = {0}, joined = {0};
+    int bad = 0, cuts = 0;
+    for (int an = 0; an <= 1; an++)
+        for (size_t k = 1; k < n; k++) {
+            if (((unsigned char)text[k] & 0xC0) == 0x80) continue; /* inside a character */
+            tks_delta d[2] = {{.kind = TKS_DELTA_TEXT, .text = text, .text_len = k},
+                              {.kind = TKS_DELTA_TEXT, .text = text + k, .text_len = n - k}};
+            if (encode1(an ? TKS_DIALECT_ANTHROPIC : TKS_DIALECT_OPENAI_CHAT, d, 2, &out, NULL)) bad++;
+            join_field(&out, an, an ? "text" : "content", &joined);
+            if (joined.n != n || memcmp(joined.p, text, n) != 0) bad++;
+            if (an && strstr(out.p, "\"index\":1")) bad++; /* one text block */
+            cuts++;
+        }
+    ok(bad == 0, "text cut into two deltas at each of %d character boundaries: same content", cuts);
+    sink_free(&out);
+    sink_free(&joined);
+}
+
+int main(void) {
+    test_golden();
+    test_oom_stop_reset();
+    test_random_strings();
+    test_finish_words();
+    test_ids();
+    test_errors();
+    test_split();
+    test_cuts();
+    return done_testing();
+}
