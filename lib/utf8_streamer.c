@@ -31,11 +31,37 @@ struct tks_utf8_streamer {
     tks__err err;
 };
 
-/* Grapheme mode: text (valid UTF-8, whole characters) into the cluster hold. Everything
- * before the start of the last cluster seen goes out; that cluster stays. */
+static int release_hold(tks_utf8_streamer *s) {
+    if (s->hold.len == 0) return TKS_OK;
+    size_t hl = s->hold.len;
+    s->hold.len = 0;
+    s->work += hl;
+    return s->on_text(s->user, s->hold.p, hl) ? TKS_STOPPED : TKS_OK;
+}
+
+/* Adds text to the held cluster. A cluster that would pass max_hold (or that finds no
+ * memory: *err) is released as it is, so the output stays complete and the hold
+ * bounded. */
+static int hold_add(tks_utf8_streamer *s, const char *text, size_t n, int *err) {
+    if (n == 0) return TKS_OK;
+    if (s->hold.len + n <= s->max_hold) {
+        int rc = tks__buf_append(&s->hold, &s->alloc, text, n);
+        if (rc == TKS_OK) {
+            s->work += n;
+            return TKS_OK;
+        }
+        *err = tks__err_at(&s->err, rc, s->pos, "out of memory growing the grapheme hold");
+    }
+    if (release_hold(s)) return TKS_STOPPED;
+    return s->on_text(s->user, text, n) ? TKS_STOPPED : TKS_OK;
+}
+
+/* Grapheme mode: text (valid UTF-8, whole characters) through the cluster hold. The
+ * held cluster goes on up to the first break in text; everything before the last break
+ * is whole clusters and goes out; the cluster after the last break is held. */
 static int grapheme_feed(tks_utf8_streamer *s, const char *text, size_t n) {
     const unsigned char *p = (const unsigned char *)text;
-    size_t i = 0, last_break = SIZE_MAX;
+    size_t i = 0, first_break = SIZE_MAX, last_break = SIZE_MAX;
     while (i < n) {
         int32_t cp;
         size_t len;
@@ -50,43 +76,25 @@ static int grapheme_feed(tks_utf8_streamer *s, const char *text, size_t n) {
         if (s->have_prev) brk = utf8proc_grapheme_break_stateful(s->prev_cp, cp, &s->gstate);
         s->have_prev = 1;
         s->prev_cp = cp;
-        if (brk) last_break = i;
+        if (brk) {
+            if (first_break == SIZE_MAX) first_break = i;
+            last_break = i;
+        }
         i += len;
     }
     s->work += n;
-    const char *tail = text;
-    size_t tail_len = n;
-    if (last_break != SIZE_MAX) {
-        /* The held cluster and everything up to last_break are whole clusters. */
-        if (s->hold.len) {
-            size_t hl = s->hold.len;
-            s->hold.len = 0;
-            s->work += hl;
-            if (s->on_text(s->user, s->hold.p, hl)) return TKS_STOPPED;
-        }
-        if (last_break && s->on_text(s->user, text, last_break)) return TKS_STOPPED;
-        tail = text + last_break;
-        tail_len = n - last_break;
+    int err = TKS_OK, rc;
+    if (last_break == SIZE_MAX) {
+        rc = hold_add(s, text, n, &err);
+        return rc ? rc : err;
     }
-    if (tail_len == 0) return TKS_OK;
-    int rc = TKS_OK;
-    if (s->hold.len + tail_len <= s->max_hold) {
-        rc = tks__buf_append(&s->hold, &s->alloc, tail, tail_len);
-        if (rc == TKS_OK) {
-            s->work += tail_len;
-            return TKS_OK;
-        }
-        rc = tks__err_at(&s->err, rc, s->pos, "out of memory growing the grapheme hold");
-    }
-    /* A cluster longer than max_hold (or no memory to hold it): released as it is, so
-     * the output stays complete and the hold bounded. */
-    if (s->hold.len) {
-        size_t hl = s->hold.len;
-        s->hold.len = 0;
-        if (s->on_text(s->user, s->hold.p, hl)) return TKS_STOPPED;
-    }
-    if (s->on_text(s->user, tail, tail_len)) return TKS_STOPPED;
-    return rc;
+    if ((rc = hold_add(s, text, first_break, &err)) != TKS_OK) return rc;
+    if ((rc = release_hold(s)) != TKS_OK) return rc;
+    if (last_break > first_break &&
+        s->on_text(s->user, text + first_break, last_break - first_break))
+        return TKS_STOPPED;
+    if ((rc = hold_add(s, text + last_break, n - last_break, &err)) != TKS_OK) return rc;
+    return err;
 }
 
 /* Valid UTF-8 out: to the caller, or through the grapheme hold. */
@@ -202,13 +210,7 @@ int tks_utf8_streamer_finish(tks_utf8_streamer *s) {
         rc = emit(s, TKS_UTF8_REPLACEMENT, 3);
         if (rc) return stopped_or(s, rc);
     }
-    if (s->hold.len) {
-        size_t hl = s->hold.len;
-        s->hold.len = 0;
-        s->work += hl;
-        if (s->on_text(s->user, s->hold.p, hl)) return stopped_or(s, TKS_STOPPED);
-    }
-    return TKS_OK;
+    return stopped_or(s, release_hold(s));
 }
 
 void tks_utf8_streamer_reset(tks_utf8_streamer *s) {
