@@ -11,6 +11,8 @@
 
 int tks_vocab_new(tks_vocab **out, const tks_vocab_config *cfg) {
     tks_vocab *v;
+    if (!out) return TKS_EINVAL;
+    *out = NULL;
     int rc = tks__object_new((void **)&v, sizeof *v, cfg ? cfg->alloc : NULL,
                              offsetof(tks_vocab, alloc));
     if (rc) return rc;
