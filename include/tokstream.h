@@ -776,7 +776,8 @@ TKS_API int tks_encoder_new(tks_encoder **out, const tks_encoder_config *cfg,
 /* Encodes one delta: zero or more events reach on_bytes before it returns. */
 TKS_API int tks_encoder_push(tks_encoder *e, const tks_delta *delta);
 /* Ends the stream (as a TKS_DELTA_DONE would): the usage chunk and `data: [DONE]`, or the
- * open block's stop, message_delta and message_stop. Nothing after an error delta. */
+ * open block's stop, message_delta and message_stop. anthropic: nothing after an error
+ * delta (its `event: error` ends the stream). */
 TKS_API int tks_encoder_finish(tks_encoder *e);
 TKS_API void tks_encoder_reset(tks_encoder *e);
 TKS_API void tks_encoder_free(tks_encoder *e);

@@ -522,8 +522,9 @@ static int oa_push(tks_encoder *e, const tks_delta *d) {
     case TKS_DELTA_SIGNATURE: /* no place in a chat.completion.chunk: dropped */
         return TKS_OK;
     case TKS_DELTA_ERROR:
+        /* Not the end: like OpenRouter and vLLM, usage and [DONE] may follow (the SDKs
+         * stop reading at the error anyway). */
         if ((rc = error_payload(e, d, 0))) return build_fail(e, rc);
-        e->ended = 1;
         return emit(e, NULL);
     case TKS_DELTA_DONE:
         return oa_end(e);

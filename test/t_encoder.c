@@ -832,6 +832,448 @@ static void test_cuts(void) {
     sink_free(&joined);
 }
 
+
+/* ---- round trip: encoder -> SSE -> tks_client ---------------------------------------- */
+
+#define RT_CHOICES 3
+#define RT_TOOLS 6
+
+typedef struct rt_tool {
+    int32_t index;
+    char id[32], name[64];
+    sink args;
+} rt_tool;
+
+/* What the message must be, kept by hand from the deltas pushed. */
+typedef struct rt_choice {
+    sink content, reasoning, refusal, signature;
+    int finish;
+    int n_tools;
+    rt_tool tools[RT_TOOLS];
+} rt_choice;
+
+typedef struct rt_model {
+    rt_choice c[RT_CHOICES];
+    int n_choices;
+    int64_t in_tok, out_tok;
+} rt_model;
+
+static void rt_model_clear(rt_model *m) {
+    for (int i = 0; i < RT_CHOICES; i++) {
+        rt_choice *c = &m->c[i];
+        sink_clear(&c->content);
+        sink_clear(&c->reasoning);
+        sink_clear(&c->refusal);
+        sink_clear(&c->signature);
+        c->finish = TKS_FINISH_NONE;
+        for (int t = 0; t < RT_TOOLS; t++) sink_clear(&c->tools[t].args);
+        c->n_tools = 0;
+    }
+    m->in_tok = m->out_tok = -1;
+}
+
+static void rt_model_free(rt_model *m) {
+    for (int i = 0; i < RT_CHOICES; i++) {
+        rt_choice *c = &m->c[i];
+        sink_free(&c->content);
+        sink_free(&c->reasoning);
+        sink_free(&c->refusal);
+        sink_free(&c->signature);
+        for (int t = 0; t < RT_TOOLS; t++) sink_free(&c->tools[t].args);
+    }
+}
+
+static int same_text(const char *what, int ch, const char *got, size_t gl, const sink *want) {
+    if (!got) gl = 0; /* NULL: no such delta came, which is "" for the comparison */
+    if (gl == want->n && (gl == 0 || memcmp(got, want->p, gl) == 0)) return 0;
+    diag("choice %d: %s differs", ch, what);
+    diag_bytes("got", got ? got : "", gl);
+    diag_bytes("want", want->p ? want->p : "", want->n);
+    return 1;
+}
+
+/* Differences between the client's message and the model. anthropic: refusal text is
+ * content; tool calls are compared in order (the decoder numbers them itself). */
+static int rt_compare(const tks_assembler *a, const rt_model *m, int anthropic, int check_sig) {
+    int bad = 0;
+    size_t l;
+    const char *p;
+    if (tks_assembler_choices(a) != (size_t)m->n_choices) {
+        diag("choices: got %zu want %d", tks_assembler_choices(a), m->n_choices);
+        return 1;
+    }
+    for (int i = 0; i < m->n_choices; i++) {
+        const rt_choice *c = &m->c[i];
+        if (tks_assembler_choice_index(a, (size_t)i) != i) bad++;
+        p = tks_assembler_content(a, (size_t)i, &l);
+        bad += same_text("content", i, p, l, &c->content);
+        p = tks_assembler_reasoning(a, (size_t)i, &l);
+        bad += same_text("reasoning", i, p, l, &c->reasoning);
+        if (!anthropic) {
+            p = tks_assembler_refusal(a, (size_t)i, &l);
+            bad += same_text("refusal", i, p, l, &c->refusal);
+        }
+        if (check_sig) {
+            p = tks_assembler_signature(a, (size_t)i, &l);
+            bad += same_text("signature", i, p, l, &c->signature);
+        }
+        if (tks_assembler_finish_reason(a, (size_t)i) != c->finish) {
+            diag("choice %d: finish %d want %d", i, tks_assembler_finish_reason(a, (size_t)i), c->finish);
+            bad++;
+        }
+        if (tks_assembler_tool_calls(a, (size_t)i) != (size_t)c->n_tools) {
+            diag("choice %d: %zu tool calls, want %d", i, tks_assembler_tool_calls(a, (size_t)i), c->n_tools);
+            bad++;
+            continue;
+        }
+        for (int t = 0; t < c->n_tools; t++) {
+            const rt_tool *w = &c->tools[t];
+            size_t pos = (size_t)t;
+            if (!anthropic) { /* by index */
+                for (pos = 0; pos < (size_t)c->n_tools; pos++)
+                    if (tks_assembler_tool_index(a, (size_t)i, pos) == w->index) break;
+                if (pos == (size_t)c->n_tools) {
+                    diag("choice %d: no tool call with index %d", i, w->index);
+                    bad++;
+                    continue;
+                }
+            }
+            sink tmp = {0};
+            sink_add(&tmp, w->id, strlen(w->id));
+            p = tks_assembler_tool_id(a, (size_t)i, pos, &l);
+            bad += same_text("tool id", i, p, l, &tmp);
+            sink_clear(&tmp);
+            sink_add(&tmp, w->name, strlen(w->name));
+            p = tks_assembler_tool_name(a, (size_t)i, pos, &l);
+            bad += same_text("tool name", i, p, l, &tmp);
+            sink_free(&tmp);
+            p = tks_assembler_tool_args(a, (size_t)i, pos, &l);
+            bad += same_text("tool arguments", i, p, l, &w->args);
+        }
+    }
+    int64_t in = tks_assembler_usage(a, TKS_USAGE_INPUT), out = tks_assembler_usage(a, TKS_USAGE_OUTPUT);
+    if (in != m->in_tok || out != m->out_tok) {
+        diag("usage got %lld/%lld want %lld/%lld", (long long)in, (long long)out,
+             (long long)m->in_tok, (long long)m->out_tok);
+        bad++;
+    }
+    return bad;
+}
+
+static const char *const tool_names[] = {"get_weather", "f", "lookup_\xC3\xA9t\xC3\xA9", "x.y-z"};
+
+/* One random stream: pushes its deltas to the encoder and keeps the model. */
+static int rt_stream(tks_encoder *e, rt_model *m, int anthropic, sink *in, sink *want) {
+    rt_model_clear(m);
+    m->n_choices = anthropic ? 1 : 1 + (int)(rnd() % RT_CHOICES);
+    int n_ops = 1 + (int)(rnd() % 30);
+    int last_tool = -1; /* anthropic: arguments only right after their call */
+    tks_delta d;
+    int rc = TKS_OK;
+    if (rnd() % 2) { /* usage up front (input tokens known at the start) */
+        memset(&d, 0, sizeof d);
+        d.kind = TKS_DELTA_USAGE;
+        d.input_tokens = rnd() % 5000;
+        d.output_tokens = d.total_tokens = d.reasoning_tokens = d.cached_tokens = -1;
+        m->in_tok = d.input_tokens;
+        if ((rc = tks_encoder_push(e, &d))) return rc;
+    }
+    for (int op = 0; op < n_ops; op++) {
+        int ch = (int)(rnd() % (uint32_t)m->n_choices);
+        rt_choice *c = &m->c[ch];
+        memset(&d, 0, sizeof d);
+        d.choice = ch;
+        uint32_t k = rnd() % (anthropic ? 6 : 5);
+        random_text(in, want, 0, 1);
+        d.text = in->p;
+        d.text_len = in->n;
+        if (k == 3 && c->n_tools == RT_TOOLS) k = 0;
+        if (k == 4 && (c->n_tools == 0 || (anthropic && last_tool < 0))) k = 3;
+        if (k == 3 && c->n_tools == RT_TOOLS) k = 0;
+        switch (k) {
+        case 0:
+            d.kind = TKS_DELTA_TEXT;
+            sink_add(&c->content, want->p, want->n);
+            last_tool = -1;
+            break;
+        case 1:
+            d.kind = TKS_DELTA_REASONING;
+            sink_add(&c->reasoning, want->p, want->n);
+            last_tool = -1;
+            break;
+        case 2:
+            d.kind = TKS_DELTA_REFUSAL;
+            sink_add(anthropic ? &c->content : &c->refusal, want->p, want->n);
+            last_tool = -1;
+            break;
+        case 3: {
+            rt_tool *t = &c->tools[c->n_tools];
+            t->index = c->n_tools;
+            snprintf(t->id, sizeof t->id, "call_%d_%d", ch, c->n_tools);
+            snprintf(t->name, sizeof t->name, "%s", tool_names[rnd() % 4]);
+            d.kind = TKS_DELTA_TOOL_CALL;
+            d.index = t->index;
+            d.id = t->id;
+            d.id_len = strlen(t->id);
+            d.name = t->name;
+            d.name_len = strlen(t->name);
+            d.text = NULL;
+            d.text_len = 0;
+            last_tool = c->n_tools++;
+            break;
+        }
+        case 4: {
+            int t = anthropic ? last_tool : (int)(rnd() % (uint32_t)c->n_tools);
+            d.kind = TKS_DELTA_TOOL_ARGS;
+            d.index = c->tools[t].index;
+            sink_add(&c->tools[t].args, want->p, want->n);
+            break;
+        }
+        default: /* anthropic only */
+            d.kind = TKS_DELTA_SIGNATURE;
+            d.text = "c2lnbmF0dXJl+/=";
+            d.text_len = 15;
+            sink_add(&c->signature, d.text, d.text_len);
+            last_tool = -1;
+            break;
+        }
+        if ((rc = tks_encoder_push(e, &d))) return rc;
+    }
+    static const int finishes[] = {TKS_FINISH_STOP, TKS_FINISH_LENGTH, TKS_FINISH_TOOL_CALLS};
+    for (int ch = 0; ch < m->n_choices; ch++) {
+        memset(&d, 0, sizeof d);
+        d.kind = TKS_DELTA_FINISH;
+        d.choice = ch;
+        d.finish = finishes[rnd() % 3];
+        m->c[ch].finish = d.finish;
+        if ((rc = tks_encoder_push(e, &d))) return rc;
+    }
+    if (rnd() % 4) {
+        memset(&d, 0, sizeof d);
+        d.kind = TKS_DELTA_USAGE;
+        d.input_tokens = m->in_tok >= 0 ? m->in_tok : rnd() % 5000;
+        d.output_tokens = rnd() % 5000;
+        d.total_tokens = d.reasoning_tokens = d.cached_tokens = -1;
+        m->in_tok = d.input_tokens;
+        m->out_tok = d.output_tokens;
+        if ((rc = tks_encoder_push(e, &d))) return rc;
+    } else if (m->in_tok >= 0 || anthropic) {
+        /* openai: no usage chunk without a usage delta after the start one... it is
+         * written at the end all the same; anthropic always reports usage */
+        if (m->in_tok < 0) m->in_tok = 0;
+        m->out_tok = 0;
+    }
+    return rnd() % 2 ? tks_encoder_finish(e) : tks_encoder_push(e, &(tks_delta){.kind = TKS_DELTA_DONE});
+}
+
+static void test_round_trip(void) {
+    rng_state = 0x2545F4914F6CDD1Dull;
+    sink in = {0}, want = {0}, out = {0};
+    rt_model m;
+    memset(&m, 0, sizeof m);
+    for (int an = 0; an <= 1; an++) {
+        const char *dn = an ? "anthropic" : "openai-chat";
+        int streams = 0, bad = 0, incomplete = 0, enc_fail = 0;
+        long byte_cuts = 0;
+        tks_encoder_config cfg = golden_cfg(an ? TKS_DIALECT_ANTHROPIC : TKS_DIALECT_OPENAI_CHAT, NULL);
+        tks_encoder *e;
+        tks_client *cl;
+        if (tks_encoder_new(&e, &cfg, sink_cb, &out) || tks_client_new(&cl, NULL, NULL, NULL)) {
+            ok(0, "%s: new encoder and client", dn);
+            continue;
+        }
+        for (int s = 0; s < 400; s++) {
+            tks_encoder_reset(e);
+            sink_clear(&out);
+            if (rt_stream(e, &m, an, &in, &want) != TKS_OK) {
+                if (enc_fail++ < 3) diag("encoder: %s", tks_encoder_error(e));
+                continue;
+            }
+            /* whole, then (every 20th stream) byte by byte: the same message */
+            for (int pass = 0; pass < (s % 20 == 0 ? 2 : 1); pass++) {
+                tks_client_reset(cl);
+                int rc = TKS_OK;
+                if (pass == 0) rc = tks_client_push(cl, out.p, out.n);
+                else
+                    for (size_t i = 0; i < out.n && rc == TKS_OK; i++, byte_cuts++)
+                        rc = tks_client_push(cl, out.p + i, 1);
+                if (rc == TKS_OK) rc = tks_client_finish(cl);
+                if (rc != TKS_OK) {
+                    if (incomplete++ < 3) diag("client: %s: %s", tks_strerror(rc), tks_client_error(cl));
+                    continue;
+                }
+                int b = rt_compare(tks_client_message(cl), &m, an, an);
+                if (b && bad < 3) diag_bytes("stream", out.p, out.n);
+                bad += b != 0;
+            }
+            streams++;
+        }
+        is_int(enc_fail, 0, "%s round trip: the encoder took every random stream", dn);
+        is_int(incomplete, 0, "%s round trip: tks_client read every stream to its end", dn);
+        ok(bad == 0 && streams == 400, "%s round trip: %d random streams (text with NUL and control "
+           "characters, reasoning, refusal, tool calls, finish, usage) give the same message "
+           "(also byte by byte: %ld pushes)", dn, streams, byte_cuts);
+        tks_encoder_free(e);
+        tks_client_free(cl);
+    }
+    rt_model_free(&m);
+    sink_free(&in);
+    sink_free(&want);
+    sink_free(&out);
+}
+
+
+/* ---- real fixtures: decode, re-encode, decode again: the same message ------------------- */
+
+typedef struct fx_ctx {
+    tks_encoder *enc;
+    int rc;
+} fx_ctx;
+
+static int fx_on_delta(void *user, const tks_delta *d) {
+    fx_ctx *c = user;
+    c->rc = tks_encoder_push(c->enc, d);
+    return c->rc != TKS_OK;
+}
+
+static int same_str(const char *what, size_t ch, const char *a, size_t al, const char *b, size_t bl) {
+    if (!a) al = 0;
+    if (!b) bl = 0;
+    if (al == bl && (al == 0 || memcmp(a, b, al) == 0)) return 0;
+    diag("choice %zu: %s differs", ch, what);
+    diag_bytes("re-encoded", a ? a : "", al);
+    diag_bytes("original", b ? b : "", bl);
+    return 1;
+}
+
+/* Differences between two assembled messages (a: re-encoded, b: the original). */
+static int same_message(const tks_assembler *a, const tks_assembler *b, int to_openai) {
+    int bad = 0;
+    size_t al, bl;
+    const char *ap, *bp;
+    if (tks_assembler_choices(a) != tks_assembler_choices(b)) {
+        diag("choices %zu vs %zu", tks_assembler_choices(a), tks_assembler_choices(b));
+        return 1;
+    }
+#define CMP(fn, what)                                                      \
+    ap = fn(a, i, &al);                                                    \
+    bp = fn(b, i, &bl);                                                    \
+    bad += same_str(what, i, ap, al, bp, bl)
+    for (size_t i = 0; i < tks_assembler_choices(a); i++) {
+        CMP(tks_assembler_content, "content");
+        CMP(tks_assembler_reasoning, "reasoning");
+        CMP(tks_assembler_refusal, "refusal");
+        if (!to_openai) { CMP(tks_assembler_signature, "signature"); }
+        if (tks_assembler_finish_reason(a, i) != tks_assembler_finish_reason(b, i)) {
+            diag("choice %zu: finish %d vs %d", i, tks_assembler_finish_reason(a, i),
+                 tks_assembler_finish_reason(b, i));
+            bad++;
+        }
+        size_t n = tks_assembler_tool_calls(a, i);
+        if (n != tks_assembler_tool_calls(b, i)) {
+            diag("choice %zu: %zu vs %zu tool calls", i, n, tks_assembler_tool_calls(b, i));
+            bad++;
+            continue;
+        }
+        for (size_t t = 0; t < n; t++) {
+            ap = tks_assembler_tool_id(a, i, t, &al);
+            bp = tks_assembler_tool_id(b, i, t, &bl);
+            bad += same_str("tool id", i, ap, al, bp, bl);
+            ap = tks_assembler_tool_name(a, i, t, &al);
+            bp = tks_assembler_tool_name(b, i, t, &bl);
+            bad += same_str("tool name", i, ap, al, bp, bl);
+            ap = tks_assembler_tool_args(a, i, t, &al);
+            bp = tks_assembler_tool_args(b, i, t, &bl);
+            bad += same_str("tool arguments", i, ap, al, bp, bl);
+        }
+    }
+#undef CMP
+    for (int f = TKS_USAGE_INPUT; f <= TKS_USAGE_OUTPUT; f++)
+        if (tks_assembler_usage(a, f) != tks_assembler_usage(b, f)) {
+            diag("usage %d: %lld vs %lld", f, (long long)tks_assembler_usage(a, f),
+                 (long long)tks_assembler_usage(b, f));
+            bad++;
+        }
+    if (tks_assembler_has_error(a) != tks_assembler_has_error(b)) bad++, diag("error presence differs");
+    if (tks_assembler_has_error(a)) {
+        ap = tks_assembler_error_message(a, &al);
+        bp = tks_assembler_error_message(b, &bl);
+        bad += same_str("error message", 0, ap, al, bp, bl);
+    }
+    if (tks_assembler_complete(a) != tks_assembler_complete(b)) bad++, diag("completeness differs");
+    return bad;
+}
+
+static void test_fixtures(void) {
+    static const struct {
+        const char *path;
+        int cross; /* also re-encode in the other dialect */
+    } fx[] = {
+        {"fixtures/openai-chat/parallel-tool-calls-usage.sse", 1},
+        {"fixtures/openai-chat/refusal-logprobs-usage.sse", 0},
+        {"fixtures/openai-chat/text-n3-choices-usage.sse", 0},
+        {"fixtures/openai-chat/tool-call-usage-obfuscation.sse", 1},
+        {"fixtures/deepseek/reasoning-content-emoji.sse", 1},
+        {"fixtures/openrouter/chat-inband-error-comments.sse", 0},
+        {"fixtures/groq/event-error-tool-use-failed.sse", 0},
+        {"fixtures/anthropic/text-padded-json.sse", 1},
+        {"fixtures/anthropic/thinking-signature.sse", 1},
+    };
+    const char *sh = shared_dir();
+    if (!sh) {
+        diag("no shared fixtures (TKS_SHARED): the real-stream re-encoding is not run; "
+             "test/data/encoder covers the same delta kinds");
+        return;
+    }
+    for (size_t f = 0; f < sizeof fx / sizeof fx[0]; f++) {
+        size_t len;
+        char *src = read_file(path_join(sh, fx[f].path), &len);
+        if (!src) {
+            ok(0, "read %s", fx[f].path);
+            continue;
+        }
+        for (int cross = 0; cross <= fx[f].cross; cross++) {
+            tks_client *orig, *again;
+            tks_client_new(&orig, NULL, NULL, NULL);
+            tks_client_push(orig, src, len);
+            int truncated = tks_client_finish(orig) != TKS_OK; /* then so is the copy */
+            int src_dialect = tks_client_dialect(orig);
+            int to = cross ? (src_dialect == TKS_DIALECT_ANTHROPIC ? TKS_DIALECT_OPENAI_CHAT
+                                                                   : TKS_DIALECT_ANTHROPIC)
+                           : src_dialect;
+            tks_encoder_config cfg;
+            memset(&cfg, 0, sizeof cfg);
+            cfg.dialect = to;
+            sink out = {0};
+            fx_ctx ctx = {NULL, TKS_OK};
+            tks_encoder_new(&ctx.enc, &cfg, sink_cb, &out);
+            tks_client *dec;
+            tks_client_new(&dec, NULL, fx_on_delta, &ctx);
+            tks_client_push(dec, src, len);
+            tks_client_finish(dec);
+            int rc = ctx.rc == TKS_OK && !truncated ? tks_encoder_finish(ctx.enc) : ctx.rc;
+            is_int(rc, TKS_OK, "%s -> %s: encoded (%s)", fx[f].path, tks_dialect_name(to),
+                   tks_encoder_error(ctx.enc));
+            is_int(bad_payloads(&out), 0, "%s -> %s: every payload is JSON", fx[f].path,
+                   tks_dialect_name(to));
+            tks_client_new(&again, NULL, NULL, NULL);
+            tks_client_push(again, out.p, out.n);
+            tks_client_finish(again);
+            is_int(tks_client_dialect(again), to, "%s -> %s: detected as written", fx[f].path,
+                   tks_dialect_name(to));
+            int bad = same_message(tks_client_message(again), tks_client_message(orig),
+                                   to == TKS_DIALECT_OPENAI_CHAT && src_dialect != to);
+            ok(bad == 0, "%s -> %s: decodes to the same message", fx[f].path, tks_dialect_name(to));
+            tks_client_free(orig);
+            tks_client_free(again);
+            tks_client_free(dec);
+            tks_encoder_free(ctx.enc);
+            sink_free(&out);
+        }
+        free(src);
+    }
+}
+
 int main(void) {
     test_golden();
     test_oom_stop_reset();
@@ -841,5 +1283,7 @@ int main(void) {
     test_errors();
     test_split();
     test_cuts();
+    test_round_trip();
+    test_fixtures();
     return done_testing();
 }
