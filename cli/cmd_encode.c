@@ -98,7 +98,12 @@ static const char *line_to_delta(const cJSON *o, tks_delta *d, char **json_out) 
         if (strcmp(m->string, "choice") == 0 || strcmp(m->string, "raw") == 0) continue;
         int k;
         for (k = 0; kinds[k] && strcmp(kinds[k], m->string) != 0; k++) {}
-        if (!kinds[k]) return "unknown key (see tokstream encode --help)";
+        if (!kinds[k]) {
+            static char msg[200];
+            snprintf(msg, sizeof msg, "unknown key \"%.64s\" (see tokstream encode --help)",
+                     m->string);
+            return msg;
+        }
         if (kv) return "more than one delta key on the line";
         kv = m;
         which = k;

@@ -2,6 +2,8 @@
  * SSE events, written through a tks_sse_writer. The server-side mirror of the decoder. */
 #include "internal.h"
 
+#include <stdio.h>
+
 #define ENC_DEFAULT_MAX_CHUNK TKS_MIB
 #define ENC_DEFAULT_MAX_ITEMS 1024
 #define ENC_MAX_NAME (64 * TKS_KIB) /* id and model taken from a START delta */
@@ -101,6 +103,13 @@ static void make_seed_id(char *dst, const char *prefix, const char *seed) {
 
 static int fail(tks_encoder *e, int code, const char *msg) {
     return tks__err_set(&e->err, code, e->n_deltas, msg);
+}
+
+static int fail_no_call(tks_encoder *e, const tks_delta *d) {
+    char msg[120];
+    snprintf(msg, sizeof msg, "arguments for tool call %ld (choice %ld) before its TOOL_CALL delta",
+             (long)d->index, (long)d->choice);
+    return fail(e, TKS_ESTATE, msg);
 }
 
 /* ---- a strict JSON validator for the verbatim logprobs value -------------------------- */
@@ -564,7 +573,7 @@ static int oa_push(tks_encoder *e, const tks_delta *d) {
         return oa_emit(e, c);
     case TKS_DELTA_TOOL_ARGS: {
         if (!tool_find(e, d->choice, d->index))
-            return fail(e, TKS_ESTATE, "tool call arguments before that call's TOOL_CALL delta");
+            return fail_no_call(e, d);
         if (d->text_len == 0) return TKS_OK;
         oa_piece_ctx p = {c, NULL, d->index};
         return for_pieces(e, d->text, d->text_len, oa_piece, &p);
@@ -782,7 +791,7 @@ static int an_push(tks_encoder *e, const tks_delta *d) {
     case TKS_DELTA_TOOL_ARGS: {
         enc_tool *t = tool_find(e, 0, d->index);
         if (!t)
-            return fail(e, TKS_ESTATE, "tool call arguments before that call's TOOL_CALL delta");
+            return fail_no_call(e, d);
         if (d->text_len == 0) return TKS_OK;
         /* A call whose block was closed keeps its block index (clients join by index). */
         an_piece_ctx p = {t->block, "input_json_delta", "partial_json"};
