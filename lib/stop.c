@@ -304,7 +304,7 @@ int tks_stop_new(tks_stop **out, const tks_stop_config *cfg, tks_text_cb on_text
     uint32_t stride = ncls + N_INFO;
     if (nst > max_table / (stride * sizeof(uint32_t))) return TKS_ELIMIT;
     size_t table_bytes = nst * stride * sizeof(uint32_t);
-    size_t scratch_cap = maxlen + SCRATCH_EXTRA;
+    size_t scratch_cap = n ? maxlen + SCRATCH_EXTRA : 0;
 
     size_t o_table = ALIGN8(sizeof(tks_stop));
     size_t o_pat = ALIGN8(o_table + table_bytes);
