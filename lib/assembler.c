@@ -39,6 +39,7 @@ struct tks_assembler {
     asm_choice *choices;
     size_t nchoices, choices_cap;
     size_t last_choice;
+    int32_t tool_base; /* added to tool indexes: a message after DONE appends its calls */
 };
 
 /* Buffers bigger than this are released by reset instead of kept for reuse. */
@@ -98,6 +99,7 @@ static void clear_all(tks_assembler *a, int keep) {
     }
     a->nchoices = 0;
     a->last_choice = 0;
+    a->tool_base = 0;
     tks__buf *bufs[] = {&a->id, &a->model, &a->err_msg, &a->err_code, &a->err_type};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) buf_release(bufs[i], &a->alloc, keep);
     a->used = 0;
@@ -240,7 +242,8 @@ static int push_logprobs(tks_assembler *a, asm_choice *ch, const tks_delta *d) {
 }
 
 static int push_tool(tks_assembler *a, asm_choice *ch, const tks_delta *d) {
-    asm_call *c = get_call(a, ch, d->index, d->offset);
+    int64_t index = (int64_t)d->index + a->tool_base;
+    asm_call *c = get_call(a, ch, index > INT32_MAX ? INT32_MAX : (int32_t)index, d->offset);
     if (!c) return a->err.code;
     int rc = TKS_OK;
     if (d->kind == TKS_DELTA_TOOL_CALL) {
@@ -266,7 +269,16 @@ int tks_assembler_push(tks_assembler *a, const tks_delta *d) {
     int rc = TKS_OK;
     switch (d->kind) {
     case TKS_DELTA_START:
-        if (a->complete) a->complete = 0; /* a new message in the same stream */
+        if (a->complete) {
+            /* A new message in the same stream (concatenated responses): it is assembled
+             * after the first, its tool calls numbered after the ones already kept. */
+            a->complete = 0;
+            for (size_t i = 0; i < a->nchoices; i++)
+                if (a->choices[i].ncalls) {
+                    int32_t top = a->choices[i].calls[a->choices[i].ncalls - 1].index;
+                    if (top >= a->tool_base) a->tool_base = top == INT32_MAX ? top : top + 1;
+                }
+        }
         if (!a->has_id && d->id_len) {
             rc = set(a, &a->id, d->id, d->id_len, d->offset);
             a->has_id = !rc;
