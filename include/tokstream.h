@@ -146,8 +146,9 @@ typedef struct tks_header {
  *    lines, id the last event ID ("" when none).
  *  - NDJSON, JSON array: data is one JSON text (a line, an element); type and id are "".
  *  - AWS eventstream: data is the payload; type is the `:event-type` header (or
- *    `:exception-type` for exceptions), message_type the `:message-type` header
- *    ("event", "exception", "error"), headers all of the frame's headers.
+ *    `:exception-type` for exceptions, `:error-code` for errors), message_type the
+ *    `:message-type` header ("event", "exception", "error"), headers all of the
+ *    frame's headers.
  * For SSE comments (tks_sse_config.on_comment) data is the comment text after ':'.
  * For SSE retry fields (tks_sse_config.on_retry) retry_ms holds the value.
  */
@@ -203,7 +204,7 @@ typedef struct tks_ndjson_parser tks_ndjson_parser;
 
 typedef struct tks_ndjson_config {
     const tks_alloc *alloc;
-    size_t max_line; /* 0 = 1 MiB */
+    size_t max_line; /* longest line, line end not counted; 0 = 1 MiB */
 } tks_ndjson_config;
 
 TKS_API int tks_ndjson_parser_new(tks_ndjson_parser **out, const tks_ndjson_config *cfg,
@@ -241,7 +242,7 @@ typedef struct tks_eventstream_parser tks_eventstream_parser;
 
 typedef struct tks_eventstream_config {
     const tks_alloc *alloc;
-    size_t max_frame; /* 0 = 16 MiB (the format's own maximum) */
+    size_t max_frame; /* 0 = 16 MiB (the format's own maximum); at least 16 */
 } tks_eventstream_config;
 
 TKS_API int tks_eventstream_parser_new(tks_eventstream_parser **out,
