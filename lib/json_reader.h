@@ -103,7 +103,21 @@ static inline uint32_t tks__json_count(const tks__json *j, uint32_t c) {
 
 /* A string's text (unescaped when needed; may hold NUL bytes): 1, or 0 when i is not a
  * string (then *p = NULL, *len = 0). */
-int tks__json_str(tks__json *j, uint32_t i, const char **p, size_t *len);
+int tks__json_str_escaped(tks__json *j, uint32_t i, const char **p, size_t *len);
+static inline int tks__json_str(tks__json *j, uint32_t i, const char **p, size_t *len) {
+    const tks__jnode *v = &j->v[i];
+    if (v->type != TKS__J_STRING) {
+        *p = NULL;
+        *len = 0;
+        return 0;
+    }
+    if (TKS_LIKELY(!(v->flags & TKS__JF_ESCAPED))) {
+        *p = j->src + v->start + 1;
+        *len = v->len - 2;
+        return 1;
+    }
+    return tks__json_str_escaped(j, i, p, len);
+}
 /* Does string i equal lit? (compares the unescaped text) */
 int tks__json_str_is(tks__json *j, uint32_t i, const char *lit, size_t n);
 #define TKS__JSTR_IS(j, i, lit) tks__json_str_is((j), (i), lit, sizeof(lit) - 1)
