@@ -160,6 +160,14 @@ int tks_json_array_parser_push(tks_json_array_parser *p, const void *data, size_
         unsigned char c = s[i];
         uint64_t at = p->pos + i;
         if (p->elem_active && i >= lim && p->state != A_NUM) return too_long(p, at);
+        if (p->state >= A_START && p->state <= A_AFTER && is_ws(c)) {
+            /* A run of whitespace (pretty-printed input is full of it), within the
+             * element's size limit. */
+            size_t stop = lim < len ? lim : len;
+            do i++;
+            while (i < stop && is_ws(s[i]));
+            continue;
+        }
         switch (p->state) {
         case A_BOM: {
             static const unsigned char bom[3] = {0xEF, 0xBB, 0xBF};
