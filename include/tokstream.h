@@ -831,7 +831,7 @@ TKS_API int tks_client_dialect(const tks_client *c);
 
 /*
  * Metric identity (the names used by exporters live in the exporters, not here).
- * Times are nanoseconds; see tks_timer(3) for the definitions.
+ * Times are nanoseconds; see tks_timer_get(3) for the definitions.
  */
 enum tks_metric {
     TKS_METRIC_TTFC = 0,          /* first token-bearing chunk - sent */
