@@ -207,10 +207,12 @@ static int append_text(tks__buf *b, const tks_alloc *a, const char *text, size_t
     return rc;
 }
 
-/* Valid prefix length of the value v[0..n); hi = the line's first byte >= 0x80 (never
- * before v), or a pointer past v + n when the line is all ASCII (nothing to check). */
+/* Valid prefix length of the value v[0..n); hi = the line's first byte >= 0x80 (when it
+ * is past v + n, the value is ASCII: nothing to check). */
 static size_t text_ok(const tks_sse_parser *p, const char *v, size_t n, const char *hi) {
-    if ((size_t)(hi - v) >= n || (p->flags & TKS_SSE_RAW_UTF8)) return n;
+    if (p->flags & TKS_SSE_RAW_UTF8) return n;
+    if (hi < v) hi = v; /* a line from p->line: hi is its start, check it all */
+    if ((size_t)(hi - v) >= n) return n;
     return (size_t)(hi - v) + utf8_valid(hi, n - (size_t)(hi - v));
 }
 
@@ -246,7 +248,7 @@ static int stop(tks_sse_parser *p) {
 static int dispatch(tks_sse_parser *p, push_ctx *c) {
     if (p->st & ST_ID_PENDING) { /* the last event ID string takes the id buffer */
         size_t n = p->ids.len - p->last_id_len;
-        memmove(p->ids.p, p->ids.p + p->last_id_len, n);
+        if (n && p->last_id_len) memmove(p->ids.p, p->ids.p + p->last_id_len, n);
         p->ids.len = p->last_id_len = n;
     }
     p->st &= ~(ST_FIELDS | ST_ID_PENDING);
