@@ -63,6 +63,18 @@ static int grow(tks_vocab *v, size_t need, uint64_t offset) {
     return TKS_OK;
 }
 
+int tks__vocab_reserve(tks_vocab *v, size_t ids, size_t bytes) {
+    if (ids > v->max_tokens) ids = v->max_tokens;
+    int rc = grow(v, ids, 0);
+    if (rc) return rc;
+    if (bytes > v->bytes.limit) bytes = v->bytes.limit;
+    if (bytes > v->bytes.len) {
+        rc = tks__buf_reserve(&v->bytes, &v->alloc, bytes - v->bytes.len);
+        if (rc) return tks__err_set(&v->err, rc, 0, "out of memory for token bytes");
+    }
+    return TKS_OK;
+}
+
 static int arena_add(tks_vocab *v, const void *p, size_t len, tks__tok *t, unsigned flags,
                      uint64_t offset) {
     if (len > TKS__TOK_LEN_MAX)

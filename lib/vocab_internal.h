@@ -46,6 +46,9 @@ struct tks_vocab {
 int tks__vocab_put(tks_vocab *v, int64_t id, const void *b, size_t blen, const void *a,
                    size_t alen, unsigned flags, uint64_t offset);
 
+/* Sizes the tables ahead of a load (a hint: loads still grow them as needed). */
+int tks__vocab_reserve(tks_vocab *v, size_t ids, size_t bytes);
+
 /* Bytes the detok examined or copied since new (tests: linear work). */
 uint64_t tks__detok_work(const tks_detok *d);
 /* The bytes of per-stream state the detok keeps beyond its held bytes. */

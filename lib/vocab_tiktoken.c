@@ -60,6 +60,11 @@ int tks_vocab_load_tiktoken(tks_vocab *v, const void *data, size_t len,
 
     const unsigned char *base = data ? data : (const void *)"", *p = base, *end = base + len;
     unsigned char tok[1024];
+    /* one line per token, about 3/4 of a line's base64 is bytes: size the tables once */
+    size_t lines = 0;
+    for (const unsigned char *q = base; q < end && (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++) lines++;
+    int rrc = tks__vocab_reserve(v, lines + 1, len / 2);
+    if (rrc) return rrc;
     char msg[96];
     while (p < end) {
         const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
