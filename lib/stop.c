@@ -35,9 +35,11 @@ struct tks_stop {
     size_t scratch_cap;
     size_t n_strings, n_tokens, n_states, block_size;
     uint32_t stride;
+    uint32_t ncls;        /* a row's info words start after its ncls transitions */
     uint32_t st;          /* current state */
     uint32_t flags;
     unsigned char stopped, finished, has_cand;
+    unsigned char gate;   /* error, stopped or finished: the hot path's one check */
     uint32_t cand_idx;    /* the best match so far, while a better one may still come */
     uint64_t cand_start;
     uint64_t pos;         /* text bytes pushed so far */
@@ -47,14 +49,13 @@ struct tks_stop {
 };
 
 static inline uint32_t info(const tks_stop *s, uint32_t st, int k) {
-    return s->T[st + (s->stride - N_INFO) + (uint32_t)k];
+    return s->T[st + s->ncls + (uint32_t)k];
 }
 
 static int stop_cb(tks_stop *s, const char *p, size_t n) {
     if (n == 0) return TKS_OK;
-    s->work += n;
     if (s->on_text(s->user, p, n)) {
-        s->stopped = 1;
+        s->stopped = s->gate = 1;
         return TKS_STOPPED;
     }
     return TKS_OK;
@@ -77,8 +78,9 @@ static int emit_range(tks_stop *s, const char *held, size_t hl, uint64_t base,
         lb = (size_t)(to - f);
     }
     if (la && lb && la + lb <= s->scratch_cap) {
-        memcpy(s->scratch, a, la);
-        memcpy(s->scratch + la, b, lb);
+        char *o = s->scratch;
+        for (size_t k = 0; k < la; k++) o[k] = a[k]; /* short: no libc call */
+        for (size_t k = 0; k < lb; k++) o[la + k] = b[k];
         s->work += la + lb;
         return stop_cb(s, s->scratch, la + lb);
     }
@@ -101,32 +103,51 @@ static int finalize(tks_stop *s, const char *held, size_t hl, uint64_t base, con
     uint64_t to = s->cand_start + ((s->flags & TKS_STOP_INCLUDE) ? s->pat_len[idx] : 0);
     s->st = 0;
     emit_range(s, held, hl, base, text, from, to);
-    s->stopped = 1;
+    s->stopped = s->gate = 1;
     return TKS_STOPPED;
 }
 
-/* Scans the push; the slow path (a match seen) is outside the inner loop. */
+/* Sticky error: also closes the gate that the hot path checks. */
+static int fail(tks_stop *s, int code, uint64_t offset, const char *msg) {
+    s->gate = 1;
+    return tks__err_at(&s->err, code, offset, msg);
+}
+
+/* TKS_OK when the push is valid UTF-8 of whole characters. */
+static int check_utf8(tks_stop *s, const char *text, size_t len) {
+    size_t v = tks__utf8_valid_prefix((const unsigned char *)text, len);
+    if (TKS_LIKELY(v == len)) return TKS_OK;
+    return fail(s, TKS_EUTF8, s->pos + v, "text is not valid UTF-8 made of whole characters");
+}
+
+/* Scans the push: one table step per byte, the bytes ORed on the way to know whether
+ * the push needs UTF-8 validation (checked before anything goes out); the slow path (a
+ * match seen) is outside the inner loop. */
 static int scan(tks_stop *s, const char *text, size_t len) {
     const uint32_t *T = s->T;
     const uint8_t *cls = s->cls;
     const unsigned char *p = (const unsigned char *)text;
-    uint32_t st = s->st;
+    uint32_t st0 = s->st, st = st0;
     uint32_t hl = info(s, st, I_DEPTH);
-    const char *held = s->blob + info(s, st, I_REP);
     uint64_t base = s->pos;
+    unsigned acc = 0;
     s->work += len;
     size_t i = 0;
     while (i < len) {
         if (!s->has_cand) {
             uint32_t e = 0;
             while (i < len) {
-                e = T[st + cls[p[i++]]];
+                unsigned b = p[i++];
+                acc |= b;
+                e = T[st + cls[b]];
                 st = e & T_MASK;
                 if (e & T_MATCH) break;
             }
             if (!(e & T_MATCH)) break;
         } else {
-            uint32_t e = T[st + cls[p[i++]]];
+            unsigned b = p[i++];
+            acc |= b;
+            uint32_t e = T[st + cls[b]];
             st = e & T_MASK;
             if (!(e & T_MATCH)) goto check;
         }
@@ -147,31 +168,35 @@ static int scan(tks_stop *s, const char *text, size_t len) {
             uint64_t cur = base + i - info(s, st, I_DEPTH);
             if (cur > s->cand_start ||
                 (cur == s->cand_start && info(s, st, I_SUBMIN) >= s->cand_idx)) {
+                if (check_utf8(s, text, len)) return s->err.code; /* all of the push */
                 s->pos = base + len; /* the rest of the push is dropped */
-                return finalize(s, held, hl, base, text);
+                return finalize(s, s->blob + info(s, st0, I_REP), hl, base, text);
             }
         }
     }
+    if (TKS_UNLIKELY(acc & 0x80) && check_utf8(s, text, len)) return s->err.code;
     s->st = st;
     s->pos = base + len;
-    return emit_range(s, held, hl, base, text, base - hl, s->pos - info(s, st, I_DEPTH));
+    uint32_t d = info(s, st, I_DEPTH);
+    if (TKS_LIKELY(hl == 0)) /* nothing was held: one delta straight from the push */
+        return d < len ? stop_cb(s, text, len - d) : TKS_OK;
+    return emit_range(s, s->blob + info(s, st0, I_REP), hl, base, text, base - hl, s->pos - d);
 }
 
 int tks_stop_push(tks_stop *s, const char *text, size_t len) {
-    if (!s) return TKS_EINVAL;
-    if (TKS_UNLIKELY(s->err.code)) return s->err.code;
-    if (TKS_UNLIKELY(s->stopped)) return TKS_STOPPED;
-    if (TKS_UNLIKELY(s->finished))
-        return tks__err_at(&s->err, TKS_ESTATE, s->pos, "push after finish (reset first)");
-    if (len == 0) return TKS_OK;
-    if (!text) return tks__err_at(&s->err, TKS_EINVAL, s->pos, "NULL text with a length");
-    size_t v = tks__utf8_valid_prefix((const unsigned char *)text, len);
-    if (TKS_UNLIKELY(v != len))
-        return tks__err_at(&s->err, TKS_EUTF8, s->pos + v,
-                           "text is not valid UTF-8 made of whole characters");
+    if (TKS_UNLIKELY(!s)) return TKS_EINVAL;
+    if (TKS_UNLIKELY(s->gate)) {
+        if (s->err.code) return s->err.code;
+        if (s->stopped) return TKS_STOPPED;
+        return fail(s, TKS_ESTATE, s->pos, "push after finish (reset first)");
+    }
+    if (TKS_UNLIKELY(!text)) return len ? fail(s, TKS_EINVAL, s->pos, "NULL text with a length") : TKS_OK;
     if (s->n_strings == 0) {
+        unsigned acc = 0;
+        for (size_t i = 0; i < len && i < 16; i++) acc |= (unsigned char)text[i];
+        if ((len > 16 || (acc & 0x80)) && check_utf8(s, text, len)) return s->err.code;
         s->pos += len;
-        return stop_cb(s, text, len);
+        return len ? stop_cb(s, text, len) : TKS_OK;
     }
     return scan(s, text, len);
 }
@@ -191,14 +216,14 @@ int tks_stop_push_token(tks_stop *s, int32_t id, const char *text, size_t len) {
     if (s->err.code) return s->err.code;
     if (s->stopped) return TKS_STOPPED;
     if (s->finished)
-        return tks__err_at(&s->err, TKS_ESTATE, s->pos, "push after finish (reset first)");
+        return fail(s, TKS_ESTATE, s->pos, "push after finish (reset first)");
     int include = (s->flags & TKS_STOP_INCLUDE) && len;
     if (include) {
-        if (!text) return tks__err_at(&s->err, TKS_EINVAL, s->pos, "NULL text with a length");
+        if (!text) return fail(s, TKS_EINVAL, s->pos, "NULL text with a length");
         size_t v = tks__utf8_valid_prefix((const unsigned char *)text, len);
         if (v != len)
-            return tks__err_at(&s->err, TKS_EUTF8, s->pos + v,
-                               "stop token text is not valid UTF-8 made of whole characters");
+            return fail(s, TKS_EUTF8, s->pos + v,
+                        "stop token text is not valid UTF-8 made of whole characters");
     }
     uint32_t hl = info(s, s->st, I_DEPTH);
     const char *held = s->blob + info(s, s->st, I_REP);
@@ -211,7 +236,7 @@ int tks_stop_push_token(tks_stop *s, int32_t id, const char *text, size_t len) {
     s->match.token = id;
     s->match.offset = s->pos;
     s->st = 0;
-    s->stopped = 1;
+    s->stopped = s->gate = 1;
     if (stop_cb(s, held, hl) == TKS_OK && include) stop_cb(s, text, len);
     s->pos += len;
     return TKS_STOPPED;
@@ -222,7 +247,7 @@ int tks_stop_finish(tks_stop *s) {
     if (s->err.code) return s->err.code;
     if (s->stopped) return TKS_STOPPED;
     if (s->finished) return TKS_OK;
-    s->finished = 1;
+    s->finished = s->gate = 1;
     uint32_t hl = info(s, s->st, I_DEPTH);
     const char *held = s->blob + info(s, s->st, I_REP);
     if (s->has_cand) return finalize(s, held, hl, s->pos, NULL);
@@ -233,7 +258,7 @@ int tks_stop_finish(tks_stop *s) {
 void tks_stop_reset(tks_stop *s) {
     if (!s) return;
     s->st = 0;
-    s->stopped = s->finished = s->has_cand = 0;
+    s->stopped = s->finished = s->has_cand = s->gate = 0;
     s->cand_idx = 0;
     s->cand_start = 0;
     s->pos = 0;
@@ -353,6 +378,7 @@ int tks_stop_new(tks_stop **out, const tks_stop_config *cfg, tks_text_cb on_text
     s->n_strings = n;
     s->n_tokens = nt;
     s->stride = stride;
+    s->ncls = ncls;
     if (nt) memcpy(tokens, cfg->tokens, nt * sizeof(int32_t));
     uint8_t c = 1;
     for (int b = 0; b < 256; b++)

@@ -23,6 +23,7 @@ struct tks_utf8_streamer {
     unsigned char npend;
     unsigned char stopped;   /* a callback asked to stop */
     unsigned char finished;
+    unsigned char gate;      /* error, stopped or finished: the hot path's one check */
     unsigned char have_prev; /* grapheme mode: prev_cp is set */
     int32_t prev_cp;
     int32_t gstate;          /* utf8proc_grapheme_break_stateful state */
@@ -50,6 +51,7 @@ static int hold_add(tks_utf8_streamer *s, const char *text, size_t n, int *err) 
             s->work += n;
             return TKS_OK;
         }
+        s->gate = 1;
         *err = tks__err_at(&s->err, rc, s->pos, "out of memory growing the grapheme hold");
     }
     if (release_hold(s)) return TKS_STOPPED;
@@ -104,7 +106,7 @@ static int emit(tks_utf8_streamer *s, const char *text, size_t n) {
 }
 
 static int stopped_or(tks_utf8_streamer *s, int rc) {
-    if (rc == TKS_STOPPED) s->stopped = 1;
+    if (rc == TKS_STOPPED) s->stopped = s->gate = 1;
     return rc;
 }
 
@@ -138,16 +140,29 @@ int tks_utf8_streamer_new(tks_utf8_streamer **out, const tks_utf8_config *cfg,
 
 int tks_utf8_streamer_push(tks_utf8_streamer *s, const void *bytes, size_t len) {
     if (!s) return TKS_EINVAL;
-    if (s->err.code) return s->err.code;
-    if (s->stopped) return TKS_STOPPED;
-    if (s->finished)
+    if (TKS_UNLIKELY(s->gate)) {
+        if (s->err.code) return s->err.code;
+        if (s->stopped) return TKS_STOPPED;
         return tks__err_at(&s->err, TKS_ESTATE, s->pos, "push after finish (reset first)");
-    if (len == 0) return TKS_OK;
-    if (!bytes) return tks__err_at(&s->err, TKS_EINVAL, s->pos, "NULL bytes with a length");
+    }
+    if (TKS_UNLIKELY(!bytes)) {
+        if (len == 0) return TKS_OK;
+        s->gate = 1;
+        return tks__err_at(&s->err, TKS_EINVAL, s->pos, "NULL bytes with a length");
+    }
     const char *p = bytes;
     s->pos += len;
     size_t i = 0;
     int rc;
+    if (TKS_LIKELY(s->npend == 0 && len - 1 < 16 && !(s->flags & TKS_UTF8_GRAPHEME))) {
+        /* the usual token: a few ASCII bytes, straight through */
+        unsigned char acc = 0;
+        for (size_t k = 0; k < len; k++) acc |= (unsigned char)p[k];
+        if (acc < 0x80) {
+            s->work += len;
+            return s->on_text(s->user, p, len) ? stopped_or(s, TKS_STOPPED) : TKS_OK;
+        }
+    }
     if (s->npend) {
         /* Finish the character the last push cut: pending bytes + up to 3 new ones. */
         unsigned char tmp[4];
@@ -202,7 +217,7 @@ int tks_utf8_streamer_finish(tks_utf8_streamer *s) {
     if (s->err.code) return s->err.code;
     if (s->stopped) return TKS_STOPPED;
     if (s->finished) return TKS_OK;
-    s->finished = 1;
+    s->finished = s->gate = 1;
     int rc;
     if (s->npend) {
         /* An unfinished character at the end is one maximal subpart: one U+FFFD. */
@@ -217,7 +232,7 @@ void tks_utf8_streamer_reset(tks_utf8_streamer *s) {
     if (!s) return;
     s->pos = 0;
     s->npend = 0;
-    s->stopped = s->finished = 0;
+    s->stopped = s->finished = s->gate = 0;
     s->have_prev = 0;
     s->prev_cp = 0;
     s->gstate = 0;
