@@ -13,57 +13,18 @@
 #include "timing.h"
 
 
-#define SUB 52                      /* buckets per power of two */
-#define LIN 64                      /* exact buckets below 2^6 */
-#define E0 6
-#define E_MAX 41                    /* last power of two range: [2^41, 2^42) */
-#define N_CELLS (LIN + (E_MAX - E0 + 1) * SUB)
-#define MAX_VALUE (((int64_t)1 << (E_MAX + 1)) - 1)
-#define N_EXACT 64
-
-struct tks_histogram {
-    tks_alloc alloc;
-    uint64_t count;
-    uint64_t clamped;
-    int64_t min, max;
-    int64_t shift;          /* first value recorded: sums are kept relative to it, so the
-                               variance does not cancel away */
-    double sum, sumsq;      /* of (v - shift) */
-    uint32_t lo_cell, hi_cell; /* range of buckets that may be non-zero */
-    uint32_t exact_lost;    /* the exact copies no longer hold every value */
-    int64_t exact[N_EXACT];
-    uint64_t cells[N_CELLS];
-};
-
-static inline int log2_floor(uint64_t v) { /* v > 0 */
-#if defined(__GNUC__)
-    return 63 - __builtin_clzll((unsigned long long)v);
-#else
-    int e = 0;
-    while (v >>= 1) e++;
-    return e;
-#endif
-}
-
-static inline uint32_t cell_of(int64_t v) {
-    if (v < LIN) return (uint32_t)v;
-    int e = log2_floor((uint64_t)v);
-    uint64_t sub = ((uint64_t)(v - ((int64_t)1 << e)) * SUB) >> e;
-    return (uint32_t)(LIN + (e - E0) * SUB + (int)sub);
-}
-
 /* Smallest value of bucket i. */
 static int64_t cell_lo(uint32_t i) {
-    if (i < LIN) return i;
-    uint32_t k = i - LIN;
-    int e = E0 + (int)(k / SUB);
-    uint64_t sub = k % SUB, p = (uint64_t)1 << e;
-    return (int64_t)(p + (sub * p + SUB - 1) / SUB);
+    if (i < H_LIN) return i;
+    uint32_t k = i - H_LIN;
+    int e = H_E0 + (int)(k / H_SUB);
+    uint64_t sub = k % H_SUB, p = (uint64_t)1 << e;
+    return (int64_t)(p + (sub * p + H_SUB - 1) / H_SUB);
 }
 
 static int64_t cell_hi(uint32_t i) {
-    if (i < LIN) return i;
-    if (i + 1 == N_CELLS) return MAX_VALUE;
+    if (i < H_LIN) return i;
+    if (i + 1 == H_CELLS) return H_MAX_VALUE;
     return cell_lo(i + 1) - 1;
 }
 
@@ -80,7 +41,7 @@ static void clear(tks_histogram *h) {
     h->max = INT64_MIN;
     h->shift = 0;
     h->sum = h->sumsq = 0;
-    h->lo_cell = N_CELLS - 1;
+    h->lo_cell = H_CELLS - 1;
     h->hi_cell = 0;
     h->exact_lost = 0;
 }
@@ -115,48 +76,13 @@ size_t tks_histogram_memory(const tks_histogram *h) {
 
 int tks_histogram_record_n(tks_histogram *h, int64_t v, uint64_t n) {
     if (TKS_UNLIKELY(!h)) return TKS_EINVAL;
-    if (TKS_UNLIKELY(n == 0)) return TKS_OK;
-    if (TKS_UNLIKELY(v < 0 || v > MAX_VALUE)) {
-        v = v < 0 ? 0 : MAX_VALUE;
-        h->clamped += n;
-    }
-    uint32_t i = cell_of(v);
-    h->cells[i] += n;
-    if (i < h->lo_cell) h->lo_cell = i;
-    if (i > h->hi_cell) h->hi_cell = i;
-    if (TKS_UNLIKELY(h->count == 0)) h->shift = v;
-    if (h->count + n <= N_EXACT) {
-        for (uint64_t k = 0; k < n; k++) h->exact[h->count + k] = v;
-    } else {
-        h->exact_lost = 1;
-    }
-    h->count += n;
-    if (v < h->min) h->min = v;
-    if (v > h->max) h->max = v;
-    double d = (double)(v - h->shift), dn = (double)n;
-    h->sum += d * dn;
-    h->sumsq += d * d * dn;
+    tks__histogram_record_n(h, v, n);
     return TKS_OK;
 }
 
 int tks_histogram_record(tks_histogram *h, int64_t v) {
     if (TKS_UNLIKELY(!h)) return TKS_EINVAL;
-    if (TKS_UNLIKELY(v < 0 || v > MAX_VALUE)) {
-        v = v < 0 ? 0 : MAX_VALUE;
-        h->clamped++;
-    }
-    uint32_t i = cell_of(v);
-    h->cells[i]++;
-    if (i < h->lo_cell) h->lo_cell = i;
-    if (i > h->hi_cell) h->hi_cell = i;
-    if (TKS_UNLIKELY(h->count == 0)) h->shift = v;
-    if (h->count < N_EXACT) h->exact[h->count] = v;
-    h->count++;
-    if (v < h->min) h->min = v;
-    if (v > h->max) h->max = v;
-    double d = (double)(v - h->shift);
-    h->sum += d;
-    h->sumsq += d * d;
+    tks__histogram_record(h, v);
     return TKS_OK;
 }
 
@@ -177,7 +103,7 @@ int tks_histogram_merge(tks_histogram *dst, const tks_histogram *src) {
         dst->sum += src->sum + n * d;
         dst->sumsq += src->sumsq + 2 * d * src->sum + n * d * d;
     }
-    if (!dst->exact_lost && !src->exact_lost && dst->count + src->count <= N_EXACT)
+    if (!dst->exact_lost && !src->exact_lost && dst->count + src->count <= H_EXACT)
         memcpy(dst->exact + dst->count, src->exact, src->count * sizeof src->exact[0]);
     else
         dst->exact_lost = 1;
@@ -261,8 +187,8 @@ int tks_histogram_percentiles(const tks_histogram *h, const double *pcts, size_t
     for (size_t k = 0; k < n; k++)
         if (!(pcts[k] >= 0 && pcts[k] <= 100)) return TKS_EINVAL; /* NaN too */
     if (!h->count) return TKS_EEMPTY;
-    int exact = !h->exact_lost && h->count <= N_EXACT;
-    int64_t sorted[N_EXACT];
+    int exact = !h->exact_lost && h->count <= H_EXACT;
+    int64_t sorted[H_EXACT];
     if (exact) {
         memcpy(sorted, h->exact, h->count * sizeof sorted[0]);
         sort_i64(sorted, h->count);
@@ -311,7 +237,7 @@ uint64_t tks__histogram_count_le(const tks_histogram *h, int64_t bound) {
     if (!h->count || bound < h->min) return 0;
     if (bound >= h->max) return h->count;
     uint64_t n = 0;
-    if (!h->exact_lost && h->count <= N_EXACT) {
+    if (!h->exact_lost && h->count <= H_EXACT) {
         for (uint64_t k = 0; k < h->count; k++) n += h->exact[k] <= bound;
         return n;
     }

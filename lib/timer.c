@@ -12,6 +12,7 @@
  * Chunks with no tokens (role-only, usage, [DONE]) move nothing. Memory is fixed at _new:
  * the per-stream distributions go to three histograms (or only to on_sample). */
 #include "internal.h"
+#include "timing.h"
 
 #include <stdio.h>
 
@@ -95,7 +96,7 @@ static int64_t add_sat(int64_t a, int64_t b) { return a > INT64_MAX - b ? INT64_
 /* The time-outs that have passed at ns, from the marks so far. */
 static uint32_t passed(const tks_timer *t, int64_t ns) {
     uint32_t bits = 0;
-    if (t->sent == NONE) return 0;
+    if (t->sent == NONE || !(t->cfg.first_token_ns | t->cfg.idle_ns | t->cfg.total_ns)) return 0;
     if (t->cfg.first_token_ns && t->first_token == NONE &&
         ns >= add_sat(t->sent, t->cfg.first_token_ns))
         bits |= TKS_TIMEOUT_FIRST_TOKEN;
@@ -173,17 +174,19 @@ int tks_timer_mark_chunk(tks_timer *t, int64_t ns, uint32_t n, uint32_t flags) {
         t->first_token = ns;
     } else {
         int64_t gap = ns - t->last_token;
-        int64_t per = (gap + (int64_t)(n / 2)) / (int64_t)n;
+        /* gap / n rounded; in double when n > 1 (a 64-bit integer division costs more
+         * than the rest of the mark; for gaps below 2^53 the result is the same) */
+        int64_t per = n == 1 ? gap : (int64_t)((double)gap / (double)n + 0.5);
         if (t->h[H_ITL_CHUNK]) {
-            tks_histogram_record(t->h[H_ITL_CHUNK], gap);
-            tks_histogram_record_n(t->h[H_ITL_TOKEN], per, n);
+            tks__histogram_record(t->h[H_ITL_CHUNK], gap);
+            tks__histogram_record_n(t->h[H_ITL_TOKEN], per, n);
         }
         if (t->cfg.on_sample) {
             (void)t->cfg.on_sample(t->cfg.sample_user, TKS_METRIC_ITL_CHUNK, gap, 1);
             (void)t->cfg.on_sample(t->cfg.sample_user, TKS_METRIC_ITL_TOKEN, per, n);
         }
     }
-    if (t->h[H_CHUNK_TOKENS]) tks_histogram_record(t->h[H_CHUNK_TOKENS], (int64_t)n);
+    if (t->h[H_CHUNK_TOKENS]) tks__histogram_record(t->h[H_CHUNK_TOKENS], (int64_t)n);
     if (t->cfg.on_sample)
         (void)t->cfg.on_sample(t->cfg.sample_user, TKS_METRIC_CHUNK_TOKENS, (int64_t)n, 1);
     if ((flags & TKS_CHUNK_CONTENT) && t->first_content == NONE) t->first_content = ns;
