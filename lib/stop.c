@@ -183,22 +183,57 @@ static int scan(tks_stop *s, const char *text, size_t len) {
     return emit_range(s, s->blob + info(s, st0, I_REP), hl, base, text, base - hl, s->pos - d);
 }
 
-int tks_stop_push(tks_stop *s, const char *text, size_t len) {
-    if (TKS_UNLIKELY(!s)) return TKS_EINVAL;
-    if (TKS_UNLIKELY(s->gate)) {
+#if defined(__GNUC__)
+#  define TKS_NOINLINE __attribute__((noinline))
+#else
+#  define TKS_NOINLINE
+#endif
+
+static TKS_NOINLINE int push_slow(tks_stop *s, const char *text, size_t len) {
+    if (!s) return TKS_EINVAL;
+    if (s->gate) {
         if (s->err.code) return s->err.code;
         if (s->stopped) return TKS_STOPPED;
         return fail(s, TKS_ESTATE, s->pos, "push after finish (reset first)");
     }
-    if (TKS_UNLIKELY(!text)) return len ? fail(s, TKS_EINVAL, s->pos, "NULL text with a length") : TKS_OK;
+    if (!text) return len ? fail(s, TKS_EINVAL, s->pos, "NULL text with a length") : TKS_OK;
     if (s->n_strings == 0) {
-        unsigned acc = 0;
-        for (size_t i = 0; i < len && i < 16; i++) acc |= (unsigned char)text[i];
-        if ((len > 16 || (acc & 0x80)) && check_utf8(s, text, len)) return s->err.code;
+        if (check_utf8(s, text, len)) return s->err.code;
         s->pos += len;
         return len ? stop_cb(s, text, len) : TKS_OK;
     }
     return scan(s, text, len);
+}
+
+int tks_stop_push(tks_stop *s, const char *text, size_t len) {
+    /* Fast path, the usual token: nothing held, no match pending, a short push with no
+     * match in it and no byte >= 0x80. Anything else (or a match seen) goes to the
+     * general path, which starts the push over: nothing was changed here. */
+    if (TKS_UNLIKELY(!s || s->gate || !text || s->has_cand || len > 64 || s->st != 0 ||
+                     s->n_strings == 0))
+        return push_slow(s, text, len);
+    const uint32_t *T = s->T;
+    const uint8_t *cls = s->cls;
+    const unsigned char *p = (const unsigned char *)text;
+    uint32_t st = 0, flags = 0;
+    unsigned acc = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned b = p[i];
+        acc |= b;
+        uint32_t e = T[st + cls[b]];
+        flags |= e;
+        st = e & T_MASK;
+    }
+    s->work += len;
+    if (TKS_UNLIKELY((flags & T_MATCH) || (acc & 0x80))) return push_slow(s, text, len);
+    s->st = st;
+    s->pos += len;
+    uint32_t d = info(s, st, I_DEPTH);
+    if (d < len && s->on_text(s->user, text, len - d)) {
+        s->stopped = s->gate = 1;
+        return TKS_STOPPED;
+    }
+    return TKS_OK;
 }
 
 int tks_stop_is_stop_token(const tks_stop *s, int32_t id) {

@@ -138,7 +138,32 @@ int tks_utf8_streamer_new(tks_utf8_streamer **out, const tks_utf8_config *cfg,
     return TKS_OK;
 }
 
+#if defined(__GNUC__)
+#  define TKS_NOINLINE __attribute__((noinline))
+#else
+#  define TKS_NOINLINE
+#endif
+
+static TKS_NOINLINE int push_slow(tks_utf8_streamer *s, const void *bytes, size_t len);
+
 int tks_utf8_streamer_push(tks_utf8_streamer *s, const void *bytes, size_t len) {
+    /* Fast path, the usual token: 1..16 ASCII bytes, no partial character, plain mode. */
+    if (TKS_LIKELY(s && !s->gate && bytes && s->npend == 0 && len - 1 < 16 &&
+                   !(s->flags & TKS_UTF8_GRAPHEME))) {
+        const unsigned char *p = bytes;
+        unsigned acc = 0;
+        for (size_t k = 0; k < len; k++) acc |= p[k];
+        if (acc < 0x80) {
+            s->pos += len;
+            s->work += len;
+            if (s->on_text(s->user, bytes, len)) return stopped_or(s, TKS_STOPPED);
+            return TKS_OK;
+        }
+    }
+    return push_slow(s, bytes, len);
+}
+
+static TKS_NOINLINE int push_slow(tks_utf8_streamer *s, const void *bytes, size_t len) {
     if (!s) return TKS_EINVAL;
     if (TKS_UNLIKELY(s->gate)) {
         if (s->err.code) return s->err.code;
@@ -154,15 +179,6 @@ int tks_utf8_streamer_push(tks_utf8_streamer *s, const void *bytes, size_t len) 
     s->pos += len;
     size_t i = 0;
     int rc;
-    if (TKS_LIKELY(s->npend == 0 && len - 1 < 16 && !(s->flags & TKS_UTF8_GRAPHEME))) {
-        /* the usual token: a few ASCII bytes, straight through */
-        unsigned char acc = 0;
-        for (size_t k = 0; k < len; k++) acc |= (unsigned char)p[k];
-        if (acc < 0x80) {
-            s->work += len;
-            return s->on_text(s->user, p, len) ? stopped_or(s, TKS_STOPPED) : TKS_OK;
-        }
-    }
     if (s->npend) {
         /* Finish the character the last push cut: pending bytes + up to 3 new ones. */
         unsigned char tmp[4];
