@@ -154,6 +154,20 @@ static int jv_number(jv *v) {
     return 1;
 }
 
+/* Four hex digits at v->i: their value, or -1. */
+static long jv_hex4(jv *v) {
+    long u = 0;
+    for (int k = 0; k < 4; k++, v->i++) {
+        if (v->i >= v->n) return -1;
+        unsigned char h = v->s[v->i];
+        int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+        if (d < 0) return -1;
+        u = u * 16 + d;
+    }
+    return u;
+}
+
 static int jv_string(jv *v) {
     v->i++; /* the opening quote */
     while (v->i < v->n) {
@@ -167,11 +181,15 @@ static int jv_string(jv *v) {
             if (++v->i >= v->n) return 0;
             c = v->s[v->i++];
             if (c == 'u') {
-                for (int k = 0; k < 4; k++, v->i++) {
-                    if (v->i >= v->n) return 0;
-                    unsigned char h = v->s[v->i];
-                    if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F')))
-                        return 0;
+                /* a surrogate escape must be a high + low pair (I-JSON, RFC 7493): a lone
+                 * one has no UTF-8 form, and strict readers refuse it */
+                long u = jv_hex4(v);
+                if (u < 0 || (u >= 0xDC00 && u <= 0xDFFF)) return 0;
+                if (u >= 0xD800 && u <= 0xDBFF) {
+                    if (v->n - v->i < 2 || v->s[v->i] != '\\' || v->s[v->i + 1] != 'u') return 0;
+                    v->i += 2;
+                    u = jv_hex4(v);
+                    if (u < 0xDC00 || u > 0xDFFF) return 0;
                 }
             } else if (!strchr("\"\\/bfnrt", c) || c == 0) {
                 return 0;
@@ -225,6 +243,27 @@ static int jv_value(jv *v, int depth) {
         if (v->s[v->i] != ',') return 0;
         v->i++;
     }
+}
+
+/* Appends valid JSON without the whitespace between tokens, so a CR or LF there cannot
+ * split the payload over several data: lines. */
+static int json_minify(tks__buf *b, const tks_alloc *a, const char *s, size_t n) {
+    int in_str = 0;
+    size_t run = 0; /* start of the bytes not yet copied */
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\') i++;
+            else if (c == '"') in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            int rc = tks__buf_append(b, a, s + run, i - run);
+            if (rc) return rc;
+            run = i + 1;
+        }
+    }
+    return tks__buf_append(b, a, s + run, n - run);
 }
 
 /* True when s is exactly one JSON value (RFC 8259), nested at most ENC_JSON_MAX_DEPTH. */
@@ -381,7 +420,7 @@ static int oa_open(tks_encoder *e, enc_choice *c, const char *role, size_t role_
 static int oa_close(tks_encoder *e, const char *logprobs, size_t logprobs_len,
                     const char *finish, size_t finish_len) {
     B(put(e, "},\"logprobs\":"));
-    B(logprobs ? tks__buf_append(&e->json, &e->alloc, logprobs, logprobs_len) : put(e, "null"));
+    B(logprobs ? json_minify(&e->json, &e->alloc, logprobs, logprobs_len) : put(e, "null"));
     B(put(e, ",\"finish_reason\":"));
     B(finish ? put_str(e, finish, finish_len) : put(e, "null"));
     return put(e, "}]}");

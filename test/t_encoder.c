@@ -728,9 +728,11 @@ static void test_errors(void) {
     ok(strstr(tks_encoder_error(e), "logprobs") != NULL, "error names it: %s", tks_encoder_error(e));
     tks_encoder_reset(e);
     static const char *const bad_json[] = {"", "{", "[1,]", "{\"a\" 1}", "01", "1.", "\"\x01\"",
-                                           "\"\\x\"", "tru", "{} {}", "\"\xC3\"", "-", "[\"\\u12\"]"};
+                                           "\"\\x\"", "tru", "{} {}", "\"\xC3\"", "-", "[\"\\u12\"]",
+                                           "\"\\ud83d\"", "\"\\ude00\"", "\"\\ud83d\\u0041\""};
     static const char *const good_json[] = {"null", "{\"content\":null,\"refusal\":[]}", "-0.5e+3",
-                                            " [ {\"a\" : [true,false]} ] ", "\"\\u00e9\\n\"", "0"};
+                                            " [ {\"a\" : [true,false]} ] ", "\"\\u00e9\\n\"", "0",
+                                            "\"\\ud83d\\ude00\"", "1e999"};
     int bad = 0;
     for (size_t i = 0; i < sizeof bad_json / sizeof bad_json[0]; i++) {
         tks_delta l = {.kind = TKS_DELTA_LOGPROBS, .json = bad_json[i], .json_len = strlen(bad_json[i])};
@@ -743,6 +745,14 @@ static void test_errors(void) {
         tks_encoder_reset(e);
     }
     ok(bad == 0, "logprobs JSON validation");
+    static const char spaced[] = " {\n \"a\" : [1,\r\n 2] ,\t\"s\":\"x y\\n\"}\n";
+    tks_delta sp = {.kind = TKS_DELTA_LOGPROBS, .json = spaced, .json_len = sizeof spaced - 1};
+    sink_clear(&s);
+    is_int(tks_encoder_push(e, &sp), TKS_OK, "logprobs with CR/LF between tokens");
+    ok(strstr(s.p, "\"logprobs\":{\"a\":[1,2],\"s\":\"x y\\n\"}") != NULL &&
+           split_events(s.p, s.n, evs, MAX_EV) == 1,
+       "copied without the whitespace between tokens: one data line");
+    tks_encoder_reset(e);
     char deep[300];
     memset(deep, '[', 150);
     memset(deep + 150, ']', 150);
