@@ -40,6 +40,10 @@ static void end_stream(run *r, int64_t now) {
     int rc = tks_client_finish(r->client);
     if (tks_timer_outcome(r->timer) == TKS_OUTCOME_NONE)
         tks_timer_mark_end(r->timer, r->replay ? now : tks_now_ns(), rc);
+    if (*tks_timer_error(r->timer)) {
+        fprintf(stderr, "tokstream stats: %s: %s\n", r->name, tks_timer_error(r->timer));
+        r->bad = 1;
+    }
     if (rc != TKS_OK) {
         fprintf(stderr, "tokstream stats: %s: %s: %s (input byte %llu)\n", r->name,
                 tks_strerror(rc), tks_client_error(r->client),

@@ -976,6 +976,7 @@ TKS_API int64_t tks_timer_now(const tks_timer *t);
 TKS_API uint32_t tks_timer_expired(const tks_timer *t, int64_t ns);
 /* The earliest pending deadline (absolute ns), or TKS_NO_DEADLINE. */
 TKS_API int64_t tks_timer_deadline(const tks_timer *t);
+/* enum tks_outcome; TKS_OUTCOME_ERROR as soon as a mark failed (time going backwards). */
 TKS_API int tks_timer_outcome(const tks_timer *t);
 /* One per-stream value (not ITL_CHUNK/ITL_TOKEN/CHUNK_TOKENS: see tks_timer_histogram);
  * TKS_EEMPTY when it is not defined for this stream. */

@@ -218,7 +218,9 @@ int tks_timer_mark_end(tks_timer *t, int64_t ns, int status) {
 }
 
 int tks_timer_outcome(const tks_timer *t) {
-    if (!t || !t->ended) return TKS_OUTCOME_NONE;
+    if (!t) return TKS_OUTCOME_NONE;
+    if (t->err.code) return TKS_OUTCOME_ERROR; /* marks out of order: the stream is done */
+    if (!t->ended) return TKS_OUTCOME_NONE;
     if (t->latched) return TKS_OUTCOME_TIMEOUT;
     if (t->status != TKS_OK || t->err.code) return TKS_OUTCOME_ERROR;
     if (t->first_token == NONE) return TKS_OUTCOME_EMPTY;

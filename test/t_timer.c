@@ -249,6 +249,7 @@ static void test_errors(void) {
     is_int(tks_timer_mark_chunk(t, 900, 1, 0), TKS_EINVAL, "time going backwards: EINVAL");
     ok(strstr(tks_timer_error(t), "backwards") != NULL, "error says why: %s", tks_timer_error(t));
     is_int(tks_timer_mark_chunk(t, 2000, 1, 0), TKS_EINVAL, "sticky until reset");
+    is_int(tks_timer_outcome(t), TKS_OUTCOME_ERROR, "a timer with an error is an ERROR stream");
     tks_timer_reset(t);
     is_str(tks_timer_error(t), "", "reset clears the error");
     is_int(tks_timer_mark_sent(t, 5), TKS_OK, "usable after reset");
