@@ -148,8 +148,11 @@ int tks__dec_tool_call(tks_decoder *d, int32_t choice, int32_t index, uint32_t i
 int tks__dec_tool_args(tks_decoder *d, int32_t choice, int32_t index, uint32_t args, int whole) {
     tks_delta x = {.kind = TKS_DELTA_TOOL_ARGS, .choice = choice, .index = index};
     if (whole) {
-        if (tks__json_type(&d->js, args) == TKS__J_NONE) return TKS_OK;
-        x.text = tks__json_raw(&d->js, args, &x.text_len);
+        /* a JSON string holds the arguments' text (Responses); any other value is them */
+        int t = tks__json_type(&d->js, args);
+        if (t == TKS__J_NONE) return TKS_OK;
+        if (t == TKS__J_STRING) tks__json_str(&d->js, args, &x.text, &x.text_len);
+        else x.text = tks__json_raw(&d->js, args, &x.text_len);
         x.flags = TKS_DELTA_WHOLE;
     } else if (!tks__json_str(&d->js, args, &x.text, &x.text_len) || x.text_len == 0) {
         return TKS_OK;

@@ -72,7 +72,8 @@ int tks__dec_role(tks_decoder *d, int32_t choice, uint32_t role);
 int tks__dec_text(tks_decoder *d, int kind, int32_t choice, uint32_t s);
 /* TOOL_CALL for (choice, index) with id and name nodes (either may be 0). */
 int tks__dec_tool_call(tks_decoder *d, int32_t choice, int32_t index, uint32_t id, uint32_t name);
-/* TOOL_ARGS: a string fragment (whole = 0) or the raw JSON of any value (whole = 1). */
+/* TOOL_ARGS: a string fragment (whole = 0), or the complete arguments (whole = 1): the
+ * text of a string node, the raw JSON of any other value. */
 int tks__dec_tool_args(tks_decoder *d, int32_t choice, int32_t index, uint32_t args, int whole);
 /* FINISH with the normalized reason of raw string node `raw` (or the text given). */
 int tks__dec_finish(tks_decoder *d, int32_t choice, uint32_t raw);

@@ -312,6 +312,102 @@ static inline void line_split(const char *s, size_t n, tevs *out) {
     }
 }
 
+/* ---- framers for the other formats ---------------------------------------------------- */
+
+/* Elements of a top-level JSON array (Gemini without alt=sse): string-aware bracket
+ * matching, BOM skipped. */
+static inline void array_split(const char *s, size_t n, tevs *out) {
+    size_t i = 0;
+    if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) i = 3;
+    while (i < n && s[i] != '[') i++;
+    i++;
+    while (i < n) {
+        while (i < n && s[i] != '{' && s[i] != ']') i++;
+        if (i >= n || s[i] == ']') break;
+        size_t st = i;
+        int depth = 0, in_str = 0;
+        for (; i < n; i++) {
+            char c = s[i];
+            if (in_str) {
+                if (c == '\\') i++;
+                else if (c == '"') in_str = 0;
+            } else if (c == '"') {
+                in_str = 1;
+            } else if (c == '{' || c == '[') {
+                depth++;
+            } else if (c == '}' || c == ']') {
+                if (--depth == 0) break;
+            }
+        }
+        tev *t = tevs_add(out);
+        t->data = memdup_(s + st, i + 1 - st);
+        t->data_len = i + 1 - st;
+        t->type = memdup_("", 0);
+        t->offset = st;
+        i++;
+    }
+}
+
+static inline uint32_t be32(const unsigned char *p) {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* AWS eventstream frames (CRCs are the framer's business, not checked here). */
+static inline void frames_split(const char *s, size_t n, tevs *out) {
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i + 16 <= n) {
+        uint32_t total = be32(u + i), hlen = be32(u + i + 4);
+        if (total < 16 || i + total > n || hlen > total - 16) break;
+        tev *t = tevs_add(out);
+        t->offset = i;
+        size_t h = i + 12, he = h + hlen;
+        while (h < he) {
+            size_t nl = u[h];
+            const char *name = s + h + 1;
+            h += 1 + nl;
+            int type = u[h++];
+            tks_header hd = {0};
+            hd.name = memdup_(name, nl);
+            hd.name_len = nl;
+            hd.type = type;
+            size_t vl = 0;
+            switch (type) {
+            case 0: case 1: hd.integer = type == 0; break;
+            case 2: vl = 1; break;
+            case 3: vl = 2; break;
+            case 4: vl = 4; break;
+            case 5: case 8: vl = 8; break;
+            case 9: vl = 16; hd.value = memdup_(s + h, 16); hd.value_len = 16; break;
+            case 6:
+            case 7:
+                vl = (size_t)u[h] << 8 | u[h + 1];
+                hd.value = memdup_(s + h + 2, vl);
+                hd.value_len = vl;
+                vl += 2;
+                break;
+            }
+            h += vl;
+            t->headers = realloc(t->headers, (t->n_headers + 1) * sizeof *t->headers);
+            t->headers[t->n_headers++] = hd;
+            if (type == 7 && nl == 11 && memcmp(name, ":event-type", 11) == 0) {
+                t->type = memdup_(hd.value, hd.value_len);
+                t->type_len = hd.value_len;
+            } else if (type == 7 && nl == 15 && memcmp(name, ":exception-type", 15) == 0) {
+                t->type = memdup_(hd.value, hd.value_len);
+                t->type_len = hd.value_len;
+            } else if (type == 7 && nl == 13 && memcmp(name, ":message-type", 13) == 0) {
+                t->mtype = memdup_(hd.value, hd.value_len);
+                t->mtype_len = hd.value_len;
+            }
+        }
+        if (!t->type) t->type = memdup_("", 0);
+        t->data_len = total - hlen - 16;
+        t->data = memdup_(s + he, t->data_len);
+        i += total;
+    }
+}
+
 static inline void tev_to_event(const tev *t, tks_event *e) {
     memset(e, 0, sizeof *e);
     e->type = t->type;

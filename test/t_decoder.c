@@ -24,10 +24,15 @@ static void load_sse(const char *name, tevs *evs) {
     free(s);
 }
 
-static void load_lines(const char *name, tevs *evs) {
+/* frames any of the project's files by its extension */
+static void load_any(const char *name, tevs *evs) {
     size_t n;
     char *s = load(name, &n);
-    line_split(s, n, evs);
+    const char *ext = strrchr(name, '.');
+    if (!strcmp(ext, ".sse")) sse_split(s, n, evs);
+    else if (!strcmp(ext, ".bin")) frames_split(s, n, evs);
+    else if (!strcmp(ext, ".json")) array_split(s, n, evs);
+    else line_split(s, n, evs);
     free(s);
 }
 
@@ -229,6 +234,179 @@ static void test_anthropic(void) {
     tevs_free(&evs);
 }
 
+
+/* ---- the other dialects ------------------------------------------------------------- */
+
+static void test_responses(void) {
+    tevs evs = {0};
+    rec r;
+    load_any("responses-reasoning-tools.sse", &evs);
+    is_int(evs.n, 17, "responses-reasoning-tools.sse: 17 events");
+    int rc = run3("responses-reasoning-tools", &evs, TKS_DIALECT_OPENAI_RESPONSES, &r);
+    is_int(rc, TKS_OK, "response.completed completes (no [DONE] needed)");
+    is_int(r.n_start, 1, "START once (created, not in_progress)");
+    is_str(ds_str(&r.start_id), "resp_1", "START id");
+    is_str(ds_str(&r.start_model), "gpt-r", "START model");
+    is_str(ds_str(&r.role[0]), "assistant", "ROLE from the message item");
+    is_str(ds_str(&r.reasoning[0]), "Plan: add.", "reasoning summary deltas");
+    is_str(ds_str(&r.signature), "gAAAenc", "encrypted reasoning content kept as SIGNATURE");
+    is_str(ds_str(&r.tool[0][0].id), "call_9", "call_id as tool id");
+    is_str(ds_str(&r.tool[0][0].name), "add", "tool name");
+    is_str(ds_str(&r.tool[0][0].args), "{\"a\":1}", "argument deltas (the .done repeats nothing)");
+    is_int(r.tool[0][0].whole, 0, "streamed arguments are fragments");
+    is_str(ds_str(&r.tool[0][1].name), "mul", "a call known only from output_item.done");
+    is_str(ds_str(&r.tool[0][1].args), "{\"b\":2}", "... its arguments whole");
+    is_int(r.tool[0][1].whole, 1, "... flagged WHOLE");
+    is_str(ds_str(&r.text[0]), "Sum is 1", "output text deltas");
+    is_str(ds_str(&r.logprobs[0]), "[{\"token\":\"is\",\"logprob\":-0.1}]\n", "non-empty logprobs only");
+    is_int(r.finish[0], TKS_FINISH_TOOL_CALLS, "completed after calls: tool_calls");
+    is_str(ds_str(&r.finish_raw[0]), "completed", "raw status");
+    is_int(r.usage[0], 11, "input");
+    is_int(r.usage[1], 22, "output");
+    is_int(r.usage[2], 33, "total");
+    is_int(r.usage[3], 9, "reasoning");
+    is_int(r.usage[4], 5, "cached");
+    is_int(r.n_done, 1, "DONE");
+    rec_free(&r);
+    tevs_free(&evs);
+
+    load_any("responses-error-incomplete.jsonl", &evs);
+    rc = run3("responses-error-incomplete", &evs, TKS_DIALECT_OPENAI_RESPONSES, &r);
+    is_int(rc, TKS_OK, "second response ends with response.incomplete");
+    is_int(r.n_start, 2, "two responses, two STARTs");
+    is_int(r.n_error, 1, "flat error event once (response.failed does not repeat it)");
+    is_str(ds_str(&r.err_msg), "flat error", "flat error message");
+    is_str(ds_str(&r.err_code), "server_error", "flat error code");
+    ok(strstr(ds_str(&r.log), "10 c0 i0 f5 ") != NULL, "failed -> FINISH error");
+    is_str(ds_str(&r.text[0]), "Hi", "text of the failed response");
+    is_str(ds_str(&r.refusal[0]), "No.", "refusal delta");
+    is_int(r.finish[0], TKS_FINISH_LENGTH, "incomplete max_output_tokens -> length");
+    is_str(ds_str(&r.finish_raw[0]), "max_output_tokens", "raw incomplete reason");
+    rec_free(&r);
+    tevs_free(&evs);
+}
+
+static void test_gemini(void) {
+    tevs evs = {0};
+    rec r;
+    load_any("gemini-thought-call.sse", &evs);
+    is_int(evs.n, 3, "gemini-thought-call.sse: 3 CRLF events");
+    int rc = run3("gemini-thought-call", &evs, TKS_DIALECT_GEMINI, &r);
+    is_int(rc, TKS_OK, "finishReason seen: finish delivers DONE and OK");
+    is_int(r.n_done, 1, "DONE from finish");
+    is_str(ds_str(&r.start_id), "g-1", "responseId");
+    is_str(ds_str(&r.start_model), "gemini-t", "modelVersion");
+    is_str(ds_str(&r.role[0]), "assistant", "role model reported as assistant");
+    is_str(ds_str(&r.reasoning[0]), "Let me think", "thought part");
+    is_str(ds_str(&r.text[0]), "<b>Hi</b>", "\\u003c escapes decoded");
+    is_str(ds_str(&r.signature), "c2ln", "thoughtSignature");
+    is_str(ds_str(&r.tool[0][0].name), "lookup", "functionCall name");
+    is_str(ds_str(&r.tool[0][0].args), "{\"q\": \"x y\",\"n\": [1, 2]}", "args: the raw bytes");
+    is_int(r.tool[0][0].whole, 1, "args WHOLE");
+    is_int(r.finish[0], TKS_FINISH_TOOL_CALLS, "STOP after a call -> tool_calls");
+    is_str(ds_str(&r.finish_raw[0]), "STOP", "raw STOP");
+    is_int(r.usage[0], 8, "promptTokenCount");
+    is_int(r.usage[1], 5, "candidatesTokenCount (latest)");
+    is_int(r.usage[2], 17, "totalTokenCount");
+    is_int(r.usage[3], 4, "thoughtsTokenCount");
+    is_int(r.usage[4], 2, "cachedContentTokenCount");
+    rec_free(&r);
+    tevs_free(&evs);
+
+    load_any("gemini-safety-error.json", &evs);
+    is_int(evs.n, 2, "gemini-safety-error.json: 2 array elements");
+    rc = run3("gemini-safety-error", &evs, TKS_DIALECT_GEMINI, &r);
+    is_str(ds_str(&r.text[0]), "Blocked?", "text");
+    is_int(r.finish[0], TKS_FINISH_CONTENT_FILTER, "SAFETY -> content_filter");
+    is_int(r.n_error, 1, "error element");
+    is_str(ds_str(&r.err_msg), "The model is overloaded.", "error message");
+    is_str(ds_str(&r.err_code), "503", "error code");
+    is_str(ds_str(&r.err_type), "UNAVAILABLE", "error status as type");
+    is_int(rc, TKS_OK, "a finish reason was seen before the error");
+    rec_free(&r);
+    tevs_free(&evs);
+}
+
+static void test_ollama(void) {
+    tevs evs = {0};
+    rec r;
+    load_any("ollama-chat-tools.ndjson", &evs);
+    int rc = run3("ollama-chat-tools", &evs, TKS_DIALECT_OLLAMA, &r);
+    is_int(rc, TKS_OK, "done:true completes");
+    is_str(ds_str(&r.start_model), "qwen3", "START model");
+    is_str(ds_str(&r.start_id), "", "no id");
+    is_str(ds_str(&r.reasoning[0]), "hmm", "thinking");
+    is_str(ds_str(&r.text[0]), "Tokyo & more", "content (\\u0026 decoded)");
+    is_str(ds_str(&r.tool[0][0].id), "call_a", "tool id");
+    is_str(ds_str(&r.tool[0][0].name), "get_weather", "tool name");
+    is_str(ds_str(&r.tool[0][0].args), "{\"city\":\"Tokyo\"}", "arguments object, raw");
+    is_int(r.tool[0][0].whole, 1, "WHOLE");
+    is_str(ds_str(&r.tool[0][1].name), "get_time", "second call gets the next index");
+    is_str(ds_str(&r.tool[0][1].args), "{}", "empty arguments");
+    is_int(r.finish[0], TKS_FINISH_TOOL_CALLS, "stop after tool calls -> tool_calls");
+    is_str(ds_str(&r.finish_raw[0]), "stop", "raw done_reason");
+    is_int(r.usage[0], 12, "prompt_eval_count");
+    is_int(r.usage[1], 30, "eval_count");
+    is_int(r.usage[2], 42, "total = their sum");
+    rec_free(&r);
+    tevs_free(&evs);
+
+    load_any("ollama-generate-error.ndjson", &evs);
+    rc = run3("ollama-generate-error", &evs, TKS_DIALECT_OLLAMA, &r);
+    is_int(rc, TKS_ETRUNC, "error line then EOF: ETRUNC");
+    is_str(ds_str(&r.text[0]), "Hello", "generate response text");
+    is_str(ds_str(&r.err_msg), "model runner crashed", "error string");
+    rec_free(&r);
+    tevs_free(&evs);
+}
+
+static void test_bedrock(void) {
+    tevs evs = {0};
+    rec r;
+    load_any("bedrock-converse.bin", &evs);
+    is_int(evs.n, 10, "bedrock-converse.bin: 10 frames");
+    int rc = run3("bedrock-converse", &evs, TKS_DIALECT_BEDROCK, &r);
+    is_int(rc, TKS_OK, "metadata completes");
+    is_int(r.n_start, 1, "START from messageStart");
+    is_str(ds_str(&r.reasoning[0]), "Think", "reasoningContent text");
+    is_str(ds_str(&r.signature), "SIG==", "reasoningContent signature");
+    is_str(ds_str(&r.text[0]), "Hi", "text");
+    is_str(ds_str(&r.tool[0][0].id), "tooluse_1", "toolUseId");
+    is_str(ds_str(&r.tool[0][0].name), "calc", "tool name");
+    is_str(ds_str(&r.tool[0][0].args), "{\"x\":2}", "toolUse input fragments");
+    is_int(r.finish[0], TKS_FINISH_TOOL_CALLS, "tool_use");
+    is_int(r.usage[0], 7, "inputTokens");
+    is_int(r.usage[1], 9, "outputTokens");
+    is_int(r.usage[2], 16, "totalTokens");
+    is_int(r.usage[4], 3, "cacheReadInputTokens");
+    rec_free(&r);
+    tevs_free(&evs);
+
+    /* without the metadata frame, messageStop still completes at finish */
+    load_any("bedrock-converse.bin", &evs);
+    evs.n--;
+    rec_init(&r);
+    rc = decode_all(&evs, TKS_DIALECT_BEDROCK, NULL, &r, 0, NULL);
+    is_int(rc, TKS_OK, "messageStop without metadata: complete at finish");
+    is_int(r.n_done, 1, "DONE from finish");
+    rec_free(&r);
+    evs.n++;
+    tevs_free(&evs);
+
+    load_any("bedrock-invoke-anthropic-exception.bin", &evs);
+    rc = run3("bedrock-invoke-anthropic-exception", &evs, TKS_DIALECT_BEDROCK, &r);
+    is_str(ds_str(&r.start_id), "msg_b", "base64 chunk holding Anthropic events: START id");
+    is_str(ds_str(&r.text[0]), "Bonjour", "text from the decoded chunk");
+    is_int(r.finish[0], TKS_FINISH_STOP, "end_turn");
+    is_int(r.usage[1], 6, "output tokens");
+    is_int(r.n_error, 1, "exception frame -> ERROR");
+    is_str(ds_str(&r.err_msg), "Too many requests, please wait.", "exception message");
+    is_str(ds_str(&r.err_type), "throttlingException", "exception type");
+    is_int(rc, TKS_OK, "message_stop was seen");
+    rec_free(&r);
+    tevs_free(&evs);
+}
+
 /* ---- contract: stop, errors, reset, truncation ---------------------------------------- */
 
 static int push_all(tks_decoder *d, const tevs *evs, size_t from, size_t to) {
@@ -366,7 +544,7 @@ static int oom_body(const tks_alloc *a, void *ctx) {
 static void test_oom(const char *file, int dialect) {
     tevs evs = {0};
     rec r;
-    load_sse(file, &evs);
+    load_any(file, &evs);
     rec_init(&r);
     int rc = decode_all(&evs, dialect, NULL, &r, 0, NULL);
     oom_case c = {&evs, dialect, ds_str(&r.log), rc};
@@ -382,11 +560,18 @@ int main(void) {
     test_openai_reasoning_error();
     test_openai_legacy();
     test_anthropic();
+    test_responses();
+    test_gemini();
+    test_ollama();
+    test_bedrock();
     test_errors();
     test_stop("openai-chat-tools.sse", TKS_DIALECT_OPENAI_CHAT);
     test_stop("anthropic-thinking-tool.sse", TKS_DIALECT_ANTHROPIC);
     test_oom("openai-chat-tools.sse", TKS_DIALECT_OPENAI_CHAT);
     test_oom("anthropic-thinking-tool.sse", TKS_DIALECT_ANTHROPIC);
-    (void)load_lines;
+    test_oom("responses-reasoning-tools.sse", TKS_DIALECT_OPENAI_RESPONSES);
+    test_oom("gemini-thought-call.sse", TKS_DIALECT_GEMINI);
+    test_oom("ollama-chat-tools.ndjson", TKS_DIALECT_OLLAMA);
+    test_oom("bedrock-invoke-anthropic-exception.bin", TKS_DIALECT_BEDROCK);
     return done_testing();
 }
