@@ -37,12 +37,19 @@ static int too_long(tks_ndjson_parser *p) {
 static int dispatch(tks_ndjson_parser *p, const char *s, size_t n) {
     if (n && s[n - 1] == '\r') n--;
     if (n > p->max_line) return too_long(p);
+    uint64_t at = p->line_at;
+    if (at == 0 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+        /* A byte order mark an editor put at the start of the body. */
+        s += 3;
+        n -= 3;
+        at = 3;
+    }
     if (is_blank(s, n)) return TKS_OK;
     tks_event ev = {0};
     ev.type = ev.id = ev.message_type = "";
     ev.data = s;
     ev.data_len = n;
-    ev.offset = p->line_at;
+    ev.offset = at;
     if (p->on_event(p->user, &ev)) {
         p->stopped = 1;
         return TKS_STOPPED;

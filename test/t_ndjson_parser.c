@@ -133,6 +133,8 @@ static void test_edges(void) {
         {"a lone CR stays in the line", "a\rb\nc\r\r\n", "@0 t0: m0: i0: d3:a\\x0db h0\n@4 t0: m0: i0: d2:c\\x0d h0\n"},
         {"a trailing CR without LF at finish is dropped", "x\r", "@0 t0: m0: i0: d1:x h0\n"},
         {"whitespace inside a line is kept", "  {} \n", "@0 t0: m0: i0: d5:  {}  h0\n"},
+        {"a leading BOM is dropped", "\xef\xbb\xbf{}\n\xef\xbb\xbf{}\n", "@3 t0: m0: i0: d2:{} h0\n@6 t0: m0: i0: d5:\xef\xbb\xbf{} h0\n"},
+        {"a BOM alone is a blank line", "\xef\xbb\xbf\r\n{}", "@5 t0: m0: i0: d2:{} h0\n"},
         {"no JSON checks: any bytes pass", "not json\n\xff\xfe\n", "@0 t0: m0: i0: d8:not json h0\n@9 t0: m0: i0: d2:\xff\xfe h0\n"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

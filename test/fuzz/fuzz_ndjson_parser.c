@@ -24,7 +24,9 @@ static long count_lines(const char *in, size_t n) {
     for (size_t i = 0; i <= n; i++) {
         if (i < n && in[i] != '\n') continue;
         int blank = 1;
-        for (size_t j = start; j < i; j++)
+        size_t from = start;
+        if (start == 0 && i >= 3 && memcmp(in, "\xef\xbb\xbf", 3) == 0) from = 3; /* BOM */
+        for (size_t j = from; j < i; j++)
             if (in[j] != ' ' && in[j] != '\t' && in[j] != '\r') blank = 0;
         count += !blank;
         start = i + 1;
