@@ -23,6 +23,7 @@ typedef struct enc_tool {
     int32_t choice;
     int32_t index;
     int32_t block;
+    int args_sent; /* a WHOLE arguments delta after some arguments adds nothing */
 } enc_tool;
 
 struct tks_encoder {
@@ -380,6 +381,7 @@ static int tool_add(tks_encoder *e, int32_t choice, int32_t index, int32_t block
     t->choice = choice;
     t->index = index;
     t->block = block;
+    t->args_sent = 0;
     return TKS_OK;
 }
 
@@ -611,9 +613,10 @@ static int oa_push(tks_encoder *e, const tks_delta *d) {
             return build_fail(e, rc);
         return oa_emit(e, c);
     case TKS_DELTA_TOOL_ARGS: {
-        if (!tool_find(e, d->choice, d->index))
-            return fail_no_call(e, d);
-        if (d->text_len == 0) return TKS_OK;
+        enc_tool *t = tool_find(e, d->choice, d->index);
+        if (!t) return fail_no_call(e, d);
+        if (d->text_len == 0 || (t->args_sent && (d->flags & TKS_DELTA_WHOLE))) return TKS_OK;
+        t->args_sent = 1;
         oa_piece_ctx p = {c, NULL, d->index};
         return for_pieces(e, d->text, d->text_len, oa_piece, &p);
     }
@@ -829,9 +832,9 @@ static int an_push(tks_encoder *e, const tks_delta *d) {
         return an_open_block(e, BLK_TOOL, d);
     case TKS_DELTA_TOOL_ARGS: {
         enc_tool *t = tool_find(e, 0, d->index);
-        if (!t)
-            return fail_no_call(e, d);
-        if (d->text_len == 0) return TKS_OK;
+        if (!t) return fail_no_call(e, d);
+        if (d->text_len == 0 || (t->args_sent && (d->flags & TKS_DELTA_WHOLE))) return TKS_OK;
+        t->args_sent = 1;
         /* A call whose block was closed keeps its block index (clients join by index). */
         an_piece_ctx p = {t->block, "input_json_delta", "partial_json"};
         return for_pieces(e, d->text, d->text_len, an_piece, &p);
