@@ -183,7 +183,8 @@ typedef struct tks_sse_config {
     size_t max_line;       /* longest line in bytes; 0 = 1 MiB */
     size_t max_event;      /* largest event (data + type + id) in bytes; 0 = 1 MiB */
     uint32_t flags;        /* TKS_SSE_* */
-    tks_event_cb on_comment; /* optional: each comment line (keep-alives) */
+    tks_event_cb on_comment; /* optional: each comment line (keep-alives); data = the text
+                                after ':' exactly as sent (no space is stripped) */
     tks_event_cb on_retry;   /* optional: each valid retry field */
 } tks_sse_config;
 
@@ -267,9 +268,10 @@ typedef struct tks_sse_writer_config {
 } tks_sse_writer_config;
 
 /*
- * An event to write. type/id may be NULL (no field written). data may hold CR, LF or
- * CRLF line ends: each line becomes one `data:` line. type and id may not hold CR or LF,
- * id may not hold NUL (TKS_EINVAL).
+ * An event to write. type/id may be NULL (no field written; an empty or "message" type is
+ * left out too). data may hold CR, LF or CRLF line ends: each line becomes one `data:`
+ * line (a parser reads each CR and CRLF back as LF). type and id may not hold CR or LF,
+ * id may not hold NUL (TKS_EINVAL); every field must be valid UTF-8 (TKS_EUTF8).
  */
 typedef struct tks_sse_out {
     const char *type;
@@ -284,7 +286,7 @@ typedef struct tks_sse_out {
 TKS_API int tks_sse_writer_new(tks_sse_writer **out, const tks_sse_writer_config *cfg,
                                tks_bytes_cb on_bytes, void *user);
 TKS_API int tks_sse_writer_event(tks_sse_writer *w, const tks_sse_out *event);
-/* A comment line (heart-beat); text may not hold CR or LF. */
+/* A comment line (heart-beat): ':' then text as it is; text may not hold CR or LF. */
 TKS_API int tks_sse_writer_comment(tks_sse_writer *w, const char *text, size_t len);
 TKS_API void tks_sse_writer_reset(tks_sse_writer *w);
 TKS_API void tks_sse_writer_free(tks_sse_writer *w);
