@@ -267,6 +267,7 @@ static void test_wordpiece_wordlevel_bpe(void) {
     if (v) {
         CHECK(v, 0, IDS(1, 2, 3), "a b c", "no decoder: joined with spaces");
         CHECK(v, 0, IDS(1), "a", "no decoder: one token");
+        CHECK(v, 0, IDS(4, 5), "\xF0\x9F\x98\x80 \xC3\xA9t\xC3\xA9", "JSON escapes: surrogate pair and \\u00e9 in vocab keys");
         tks_vocab_free(v);
     }
     v = vocab("bpe_suffix.json");
@@ -433,6 +434,8 @@ static void test_stop_chain(tks_vocab *t) {
         {"o wor", {0, 1, 4}, 3, "Hell", "7.5 stop spanning two tokens, cut mid-token"},
         {"lo!", {0, 1, 4}, 3, "Hello world!", "7.6 partial match held then released"},
         {"\xF0\x9F\x91\x8B", {0, 6, 7, 4}, 4, "Hello ", "7.5 stop is an emoji split over tokens"},
+        {"!x", {0, 1, 4}, 3, "Hello world!", "7.6 a partial match at the end is flushed at finish"},
+        {"Hello", {0, 1}, 2, "", "7.5 stop equal to a whole token"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         tks_stop *st;

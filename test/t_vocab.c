@@ -129,6 +129,7 @@ static void test_forms(void) {
     ok(v != NULL, "wordlevel.json loads (decoder null)");
     if (v) {
         TOK(v, 2, " b", 0, "no decoder: tokens joined by spaces");
+        TOK(v, 4, " \xF0\x9F\x98\x80", 0, "surrogate pair escape in a key");
         tks_vocab_free(v);
     }
     v = load("bpe_suffix.json", NULL);
