@@ -417,6 +417,26 @@ static void test_oom_stop_reset(void) {
         }
         ok(bad == 0 && k > 5, "%s: stop at each of %ld callback calls, then reset", dn, k - 1);
 
+        /* A warm encoder allocates nothing: the second stream after reset. */
+        {
+            talloc t;
+            tks_alloc ta = talloc_make(&t);
+            tks_encoder_config wc = golden_cfg(dialect, &ta);
+            tks_encoder *we;
+            sink ws = {0};
+            tks_encoder_new(&we, &wc, sink_cb, &ws);
+            encode_list(we, ds.d, ds.n, NULL);
+            tks_encoder_reset(we);
+            long calls = t.calls;
+            sink_clear(&ws);
+            is_int(encode_list(we, ds.d, ds.n, NULL), TKS_OK, "%s: second stream", dn);
+            is_int(t.calls - calls, 0, "%s: a warm encoder allocates nothing", dn);
+            is_mem(ws.p, ws.n, want, wl, "%s: and writes the same bytes", dn);
+            tks_encoder_free(we);
+            is_int(t.live, 0, "%s: free releases every block", dn);
+            sink_free(&ws);
+        }
+
         /* Reset in the middle of a stream, and after an error. */
         tks_encoder_config cfg = golden_cfg(dialect, NULL);
         tks_encoder *e;
