@@ -170,5 +170,33 @@ grep -q backwards "$tmp/back.err"; t $? "time going backwards: stderr says so"
 "$cli" stats --capture "$data/empty.capture" "$tmp/a.sse" > /dev/null 2>&1; [ $? = 2 ]; t $? "captures and a live FILE: exit 2"
 "$cli" stats --dialect nope < /dev/null > /dev/null 2>&1; [ $? = 2 ]; t $? "unknown dialect: exit 2"
 
+# ---- the shared recorded fixtures: one stream each; N from the fixture's own usage -------
+shared=${TKS_SHARED:-$top/../shared}
+if [ -d "$shared/fixtures" ]; then
+    for f in "$shared"/fixtures/*/*.sse "$shared"/fixtures/*/*.ndjson "$shared"/fixtures/*/*.json \
+             "$shared"/fixtures/*/*.bin; do
+        [ -f "$f" ] || continue
+        name=${f#$shared/fixtures/}
+        "$cli" stats --json "$f" > "$tmp/fx.json" 2> /dev/null
+        rc=$?
+        python3 -c "
+import json, sys
+d = json.load(open('$tmp/fx.json'))
+assert d['streams'] == 1 and d['ok'] + d['empty'] + d['error'] == 1
+assert (d['error'] == 1) == ($rc == 1), 'exit status 1 exactly for a failed stream'
+assert d['ok'] == 0 or d['output_tokens']['count'] == 1" 2> "$tmp/why"
+        t $? "fixture $name: one stream, its outcome matches the exit status ($rc)"; sed 's/^/# /' "$tmp/why"
+    done
+    for f in "$shared"/fixtures/openai-chat/*.sse; do
+        want=$(grep -o '"completion_tokens":[0-9]*' "$f" | tail -1 | cut -d: -f2)
+        [ -n "$want" ] || continue
+        "$cli" stats --json "$f" > "$tmp/fx.json" 2> /dev/null
+        check "$tmp/fx.json" ok=1 output_tokens/p50="$want" > "$tmp/why"
+        t $? "fixture ${f#$shared/fixtures/}: N = usage completion_tokens $want"; sed 's/^/# /' "$tmp/why"
+    done
+else
+    echo "# no ../shared: the recorded fixtures are not checked"
+fi
+
 echo "1..$n"
 exit $fail
