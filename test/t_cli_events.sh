@@ -57,6 +57,21 @@ same "$tmp/want" "$tmp/base" "truncated.sse: the complete event is printed"
 grep -q 'byte 9' "$tmp/base.err"; t $? "truncated.sse: stderr names byte 9, where the cut event begins"
 sed 's/^/#   /' "$tmp/base.err"
 
+# A live pipe streams: the first event is printed while the input is still open.
+if mkfifo "$tmp/fifo" 2>/dev/null; then
+    "$cli" events <"$tmp/fifo" >"$tmp/live" 2>&1 &
+    pid=$!
+    exec 3>"$tmp/fifo"
+    printf 'data: a\n\n' >&3
+    i=0
+    while [ $i -lt 200 ] && ! grep -q '"data":"a"' "$tmp/live"; do sleep 0.05; i=$((i + 1)); done
+    grep -q '"data":"a"' "$tmp/live"; t $? "a live pipe streams: the first event is out before the input ends"
+    printf 'data: b\n\n' >&3
+    exec 3>&-
+    wait $pid; t $? "the live pipe: exit 0 at end of input"
+    [ "$(grep -c '"data":"[ab]"' "$tmp/live")" = 2 ]; t $? "the live pipe: both events"
+fi
+
 # ---- NDJSON ----------------------------------------------------------------------------
 cat >"$tmp/want" <<'EOF'
 {"event":"","data":"{\"a\":1}","id":""}
