@@ -313,6 +313,8 @@ typedef struct tks_utf8_config {
 TKS_API int tks_utf8_streamer_new(tks_utf8_streamer **out, const tks_utf8_config *cfg,
                                   tks_text_cb on_text, void *user);
 TKS_API int tks_utf8_streamer_push(tks_utf8_streamer *s, const void *bytes, size_t len);
+/* End of input: an unfinished character becomes one U+FFFD and the held cluster goes
+ * out; that is not an error: TKS_OK (TKS_STOPPED if stopped). */
 TKS_API int tks_utf8_streamer_finish(tks_utf8_streamer *s);
 TKS_API void tks_utf8_streamer_reset(tks_utf8_streamer *s);
 TKS_API void tks_utf8_streamer_free(tks_utf8_streamer *s);
