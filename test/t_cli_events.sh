@@ -59,6 +59,7 @@ sed 's/^/#   /' "$tmp/base.err"
 
 # A live pipe streams: the first event is printed while the input is still open.
 if mkfifo "$tmp/fifo" 2>/dev/null; then
+    : >"$tmp/live"
     "$cli" events <"$tmp/fifo" >"$tmp/live" 2>&1 &
     pid=$!
     exec 3>"$tmp/fifo"
