@@ -64,6 +64,12 @@ typedef struct hf {
     int nops;
     int fused, bytes_made, bf_open, gstrip, pos_first, pos_last;
     int16_t inv[0x144]; /* bytes_to_unicode inverse: code point -> byte, -1 unmapped */
+    /* The contents of the special added tokens: HF skips a token as special by its text,
+     * so any id with one of these texts is special. Records [u32 len][bytes] in sp,
+     * an open-addressing set of (record offset + 1) in sp_tab. */
+    tks__buf sp;
+    uint32_t *sp_tab;
+    size_t sp_cap, sp_count;
 } hf;
 
 static int fail(hf *h, int code, const char *msg) {
@@ -761,11 +767,63 @@ static int run_ops(hf *h, const unsigned char *s, size_t n, int first, int last,
     return TKS_OK;
 }
 
+/* ---- the set of special contents -------------------------------------------------- */
+
+static uint64_t fnv1a(const char *p, size_t n) {
+    uint64_t x = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < n; i++) x = (x ^ (unsigned char)p[i]) * 0x100000001b3u;
+    return x;
+}
+
+static int sp_has(const hf *h, const char *s, size_t n) {
+    if (!h->sp_count) return 0;
+    size_t m = h->sp_cap - 1;
+    for (size_t i = (size_t)fnv1a(s, n) & m;; i = (i + 1) & m) {
+        uint32_t e = h->sp_tab[i];
+        if (!e) return 0;
+        const char *r = h->sp.p + e - 1;
+        uint32_t len;
+        memcpy(&len, r, 4);
+        if (len == n && memcmp(r + 4, s, n) == 0) return 1;
+    }
+}
+
+static void sp_insert(hf *h, uint32_t *tab, size_t cap, uint32_t e) {
+    const char *r = h->sp.p + e - 1;
+    uint32_t len;
+    memcpy(&len, r, 4);
+    size_t m = cap - 1, i = (size_t)fnv1a(r + 4, len) & m;
+    while (tab[i]) i = (i + 1) & m;
+    tab[i] = e;
+}
+
+static int sp_add(hf *h, const char *s, size_t n) {
+    if (sp_has(h, s, n)) return TKS_OK;
+    if ((h->sp_count + 1) * 2 > h->sp_cap) { /* grow the set, rehashing every record */
+        size_t ncap = h->sp_cap ? h->sp_cap * 2 : 16;
+        uint32_t *tab = tks__calloc(&h->v->alloc, ncap * sizeof *tab);
+        if (!tab) return fail(h, TKS_ENOMEM, "out of memory");
+        for (size_t i = 0; i < h->sp_cap; i++)
+            if (h->sp_tab[i]) sp_insert(h, tab, ncap, h->sp_tab[i]);
+        tks__free(&h->v->alloc, h->sp_tab, h->sp_cap * sizeof *h->sp_tab);
+        h->sp_tab = tab;
+        h->sp_cap = ncap;
+    }
+    uint32_t len = (uint32_t)n, e = (uint32_t)h->sp.len + 1;
+    int rc = put(h, &h->sp, &len, 4);
+    if (!rc) rc = put(h, &h->sp, s, n);
+    if (rc) return rc;
+    sp_insert(h, h->sp_tab, h->sp_cap, e);
+    h->sp_count++;
+    return TKS_OK;
+}
+
 /* Stores token text (already JSON-decoded, in h->str) under id. */
 static int add_token(hf *h, int64_t id, unsigned flags) {
     tks__buf *r;
     const unsigned char *s = (const unsigned char *)h->str.p;
     size_t n = h->str.len;
+    if (h->sp_count && sp_has(h, h->str.p, n)) flags |= TKS__F_SPECIAL;
     int rc = run_ops(h, s, n, 0, 0, &r);
     if (rc) return rc;
     if (h->v->pos_rule == TKS__POS_NONE)
@@ -843,7 +901,8 @@ static int load_model(hf *h, const unsigned char *at) {
     return rc < 0 ? rc : TKS_OK;
 }
 
-static int load_added(hf *h, const unsigned char *at) {
+/* added_tokens: with collect, only gathers the special contents (first pass). */
+static int load_added(hf *h, const unsigned char *at, int collect) {
     int n = 0, rc;
     h->p = at;
     if (peek(h) == 'n') return literal(h, "null");
@@ -876,7 +935,9 @@ static int load_added(hf *h, const unsigned char *at) {
             h->p = obj;
             rc = fail(h, TKS_EPROTO, "added token without an id or content");
         }
-        if (rc >= 0) {
+        if (rc >= 0 && collect) {
+            if (special) rc = sp_add(h, content.p ? content.p : "", content.len);
+        } else if (rc >= 0) {
             h->str.len = 0;
             rc = put(h, &h->str, content.p ? content.p : "", content.len);
             if (!rc) rc = add_token(h, id, special ? TKS__F_SPECIAL : 0);
@@ -914,8 +975,9 @@ static int load(hf *h) {
         return fail(h, TKS_EUNSUPPORTED, "decoder chain with both first-token and last-token rules");
     h->v->pos_rule = h->pos_first ? TKS__POS_FIRST : h->pos_last ? TKS__POS_LAST : TKS__POS_NONE;
 
+    if (added && (rc = load_added(h, added, 1))) return rc;
     if ((rc = load_model(h, model))) return rc;
-    if (added && (rc = load_added(h, added))) return rc;
+    if (added && (rc = load_added(h, added, 0))) return rc;
     return TKS_OK;
 }
 
@@ -931,7 +993,8 @@ int tks_vocab_load_hf(tks_vocab *v, const void *json, size_t len) {
     h->v = v;
     h->base = h->p = json ? json : (const void *)"";
     h->end = h->base + len;
-    h->str.limit = h->key.limit = h->w[0].limit = h->w[1].limit = h->formb.limit = v->bytes.limit;
+    h->str.limit = h->key.limit = h->w[0].limit = h->w[1].limit = h->formb.limit = h->sp.limit =
+        v->bytes.limit;
     for (int i = 0; i < 0x144; i++) h->inv[i] = -1;
     for (int b = 0, k = 0; b < 256; b++) {
         int printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
@@ -943,6 +1006,8 @@ int tks_vocab_load_hf(tks_vocab *v, const void *json, size_t len) {
     tks__buf_free(&h->w[0], &v->alloc);
     tks__buf_free(&h->w[1], &v->alloc);
     tks__buf_free(&h->formb, &v->alloc);
+    tks__buf_free(&h->sp, &v->alloc);
+    tks__free(&v->alloc, h->sp_tab, h->sp_cap * sizeof *h->sp_tab);
     tks__free(&v->alloc, h, sizeof *h);
     if (rc) {
         if (!v->err.code) tks__err_set(&v->err, rc, 0, NULL);

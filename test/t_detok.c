@@ -156,6 +156,8 @@ static void test_bytelevel(void) {
     CHECK(v, 0, IDS(0, 10, 1), "Hello<|end|> world", "ByteLevel: special kept");
     CHECK(v, SKIP, IDS(0, 10, 1), "Hello world", "ByteLevel: special skipped");
     CHECK(v, SKIP, IDS(11, 0), "<extra>Hello", "ByteLevel: non-special added token kept when skipping");
+    CHECK(v, SKIP, IDS(0, 17, 1), "Hello world", "ByteLevel: a model token with a special's text is skipped too");
+    CHECK(v, 0, IDS(0, 17, 1), "Hello<|end|> world", "ByteLevel: ... and rendered when kept");
     CHECK(v, 0, IDS(0, 6, 0), "Hello\0Hello", "ByteLevel: U+0100 is a NUL byte, kept");
     CHECK(v, 0, IDS(8, 0), "\xEF\xBF\xBDHello", "ByteLevel: lead byte then ASCII: U+FFFD");
     CHECK(v, 0, IDS(0, 4), "Hello\xEF\xBF\xBD", "ByteLevel: unfinished at the end: U+FFFD");

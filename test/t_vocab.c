@@ -57,7 +57,7 @@ static void test_bytelevel(void) {
     tks_vocab *v = load("bytelevel.json", NULL);
     ok(v != NULL, "bytelevel.json loads");
     if (!v) return;
-    is_int(tks_vocab_size(v), 17, "bytelevel: largest id + 1");
+    is_int(tks_vocab_size(v), 18, "bytelevel: largest id + 1");
     TOK(v, 0, "Hello", 0, "bytelevel plain");
     TOK(v, 1, " world", 0, "bytelevel U+0120 is a space");
     TOK(v, 2, "<nl>", TKS_TOKEN_SPECIAL, "bytelevel added token shadows model id 2");
@@ -75,7 +75,8 @@ static void test_bytelevel(void) {
     TOK(v, 14, "\x8B!", 0, "bytelevel continuation byte + ASCII");
     TOK(v, 15, "\xC3\xA9", 0, "bytelevel two table chars make e-acute");
     TOK(v, 16, "\xC3\xB0\xC2\x9F\xC2\x98\xC2\x80", 0, "bytelevel U+009F is not in the table: raw");
-    is_int(tks_vocab_token(v, 17, NULL, NULL, NULL), TKS_ENOTFOUND, "bytelevel: id past the end");
+    TOK(v, 17, "<|end|>", TKS_TOKEN_SPECIAL, "bytelevel model token with a special's text is special (HF skips by text)");
+    is_int(tks_vocab_token(v, 18, NULL, NULL, NULL), TKS_ENOTFOUND, "bytelevel: id past the end");
     is_int(tks_vocab_token(v, -1, NULL, NULL, NULL), TKS_ENOTFOUND, "bytelevel: negative id");
     is_int(tks_vocab_add(v, 20, "x", 1, 0), TKS_ESTATE, "tks_vocab_add on a loaded vocabulary");
     is_int(tks_vocab_load_hf(v, "{}", 2), TKS_ESTATE, "a second load");
