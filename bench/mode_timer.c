@@ -68,6 +68,7 @@ int bench_timer(int argc, char **argv) {
     tks_timer *t;
     if (tks_timer_new(&t, &tc) != TKS_OK) return 2;
     int64_t timer_bytes = cnt.live_bytes;
+    uint64_t allocs_before = cnt.allocs;
     int ok = 1;
     for (int r = -1; r < repeat; r++) { /* r = -1: warm-up */
         tks_timer_reset(t);
@@ -82,7 +83,6 @@ int bench_timer(int argc, char **argv) {
         if (r >= 0) times[r] = dt / (double)n * 1e9;
         ok &= tks_histogram_count(tks_timer_histogram(t, TKS_METRIC_ITL_CHUNK)) == (uint64_t)(n - 1);
     }
-    uint64_t allocs_before = cnt.allocs;
     double best, median;
     bench_best_median(times, repeat, &best, &median);
     line("mark_chunk", best, median, n, repeat, ok && cnt.allocs == allocs_before, "");
