@@ -564,8 +564,8 @@ static int oa_piece(tks_encoder *e, void *ctx, const char *s, size_t n) {
 }
 
 static int oa_push(tks_encoder *e, const tks_delta *d) {
-    enc_choice *c;
-    int rc, comma;
+    enc_choice *c = NULL;
+    int rc, comma = 0;
     switch (d->kind) {
     case TKS_DELTA_USAGE:
     case TKS_DELTA_START:
