@@ -59,7 +59,9 @@ int tks_eventstream_parser_new(tks_eventstream_parser **out, const tks_eventstre
     p->user = user;
     size_t max = TKS_OR(cfg ? cfg->max_frame : 0, 16 * TKS_MIB);
     if (max < OVERHEAD) max = OVERHEAD; /* the smallest frame must always fit */
+#if SIZE_MAX > UINT32_MAX
     if (max > UINT32_MAX) max = UINT32_MAX; /* the length field's own bound */
+#endif
     p->max_frame = max;
     p->frame.limit = max;
     *out = p;
