@@ -59,7 +59,7 @@ int tks_vocab_load_tiktoken(tks_vocab *v, const void *data, size_t len,
     v->strip_start = 0;
 
     const unsigned char *base = data ? data : (const void *)"", *p = base, *end = base + len;
-    unsigned char tok[1024];
+    unsigned char tok[1032]; /* a 1024-byte token is 1368 base64 characters: 1026 bytes of room */
     /* one line per token, about 3/4 of a line's base64 is bytes: size the tables once */
     size_t lines = 0;
     for (const unsigned char *q = base; q < end && (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++) lines++;
@@ -79,7 +79,7 @@ int tks_vocab_load_tiktoken(tks_vocab *v, const void *data, size_t len,
         if (!sp) return tks__err_at(&v->err, TKS_EPROTO, off, "tiktoken line without \"token rank\"");
         size_t b64len = (size_t)(sp - p);
         if (b64len / 4 * 3 > sizeof tok)
-            return tks__err_at(&v->err, TKS_ELIMIT, off, "tiktoken token longer than 768 bytes");
+            return tks__err_at(&v->err, TKS_ELIMIT, off, "tiktoken token longer than 1024 bytes");
         long n = b64decode(p, b64len, tok);
         if (n < 0) return tks__err_at(&v->err, TKS_EPROTO, off, "bad base64 in a tiktoken line");
         const unsigned char *q = sp + 1;
