@@ -363,6 +363,75 @@ static int oom_body(const tks_alloc *a, void *vctx) {
     return r;
 }
 
+/* A stream that reaches every allocation: START adoption (id, model), 3 choices, 9 tool
+ * calls (the arrays grow), a provider's own finish word (kept), long text. Its answer is
+ * the output of a run without faults (whose pieces the other tests check by hand). */
+static tks_delta wide[64];
+static int n_wide;
+static char wide_text[3000];
+
+static void make_wide(void) {
+    memset(wide_text, 'x', sizeof wide_text);
+    n_wide = 0;
+    wide[n_wide++] = (tks_delta){.kind = TKS_DELTA_START, .id = "start-id", .id_len = 8,
+                                 .name = "start-model", .name_len = 11};
+    for (int c = 0; c < 3; c++)
+        wide[n_wide++] = (tks_delta){.kind = TKS_DELTA_TEXT, .choice = c, .text = wide_text,
+                                     .text_len = sizeof wide_text};
+    for (int t = 0; t < 9; t++) {
+        wide[n_wide++] = (tks_delta){.kind = TKS_DELTA_TOOL_CALL, .index = t, .id = "id", .id_len = 2,
+                                     .name = "fn", .name_len = 2};
+        wide[n_wide++] = (tks_delta){.kind = TKS_DELTA_TOOL_ARGS, .index = t, .text = "{}", .text_len = 2};
+    }
+    wide[n_wide++] = (tks_delta){.kind = TKS_DELTA_FINISH, .finish = TKS_FINISH_OTHER, .text = "pause_turn",
+                                 .text_len = 10};
+    wide[n_wide++] = (tks_delta){.kind = TKS_DELTA_USAGE, .input_tokens = 1, .output_tokens = 2,
+                                 .total_tokens = -1, .reasoning_tokens = 4, .cached_tokens = 5};
+}
+
+typedef struct wide_ctx {
+    int dialect;
+    sink want;
+} wide_ctx;
+
+static int wide_body(const tks_alloc *a, void *vctx) {
+    wide_ctx *c = vctx;
+    tks_encoder_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.alloc = a;
+    cfg.dialect = c->dialect;
+    cfg.max_chunk = 1024;
+    tks_encoder *e;
+    sink s = {0};
+    int rc = tks_encoder_new(&e, &cfg, sink_cb, &s);
+    if (rc == TKS_ENOMEM) return 1;
+    if (rc) return 2;
+    /* anthropic has one choice: only choice 0's deltas */
+    int r = 0;
+    for (int i = 0; i < n_wide && rc == TKS_OK; i++)
+        if (c->dialect != TKS_DIALECT_ANTHROPIC || wide[i].choice == 0) rc = tks_encoder_push(e, &wide[i]);
+    if (rc == TKS_OK) rc = tks_encoder_finish(e);
+    if (rc == TKS_ENOMEM) r = 1;
+    else if (rc != TKS_OK) r = 2;
+    else if (c->want.p && (s.n != c->want.n || memcmp(s.p, c->want.p, s.n) != 0)) r = 2;
+    else if (!c->want.p) sink_add(&c->want, s.p, s.n);
+    tks_encoder_free(e);
+    sink_free(&s);
+    return r;
+}
+
+static void test_oom_wide(void) {
+    make_wide();
+    for (int an = 0; an <= 1; an++) {
+        wide_ctx c = {an ? TKS_DIALECT_ANTHROPIC : TKS_DIALECT_OPENAI_CHAT, {0}};
+        is_int(wide_body(NULL, &c), 0, "wide stream encodes");
+        ok(c.want.n > 3 * 3000 && bad_payloads(&c.want) == 0, "wide stream: %zu bytes of valid payloads",
+           c.want.n);
+        oom_torture(an ? "wide/anthropic" : "wide/openai-chat", wide_body, &c);
+        sink_free(&c.want);
+    }
+}
+
 static void test_oom_stop_reset(void) {
     deltas ds;
     if (load_deltas("kinds", &ds)) {
@@ -1331,6 +1400,7 @@ static void test_fixtures(void) {
 int main(void) {
     test_golden();
     test_oom_stop_reset();
+    test_oom_wide();
     test_random_strings();
     test_finish_words();
     test_ids();
