@@ -93,8 +93,8 @@ static const struct {
 
 /* Whole documents whose every prefix is checked. */
 static const char *docs[] = {
-    "{\"location\": \"San Francisco, CA\", \"unit\": \"celsius\", \"days\": [1, 2.5, -3e-2],"
-    " \"nested\": {\"ok\": true, \"no\": false, \"none\": null, \"empty\": {}, \"list\": []}}",
+    ("{\"location\": \"San Francisco, CA\", \"unit\": \"celsius\", \"days\": [1, 2.5, -3e-2],"
+     " \"nested\": {\"ok\": true, \"no\": false, \"none\": null, \"empty\": {}, \"list\": []}}"),
     "[\"caf\xc3\xa9 \\u00e9 \\ud83d\\ude00 \xf0\x9f\x98\x80\", {\"k\\\"ey\": \"v\\\\\"}, 0, -0.0]",
     "{\n  \"code\": \"def f(x):\\n\\treturn \\\"x\\\"\\r\\n\",\n  \"n\": 12345678901234\n}",
     "\"just a string with \\/ slash\"",
