@@ -28,6 +28,7 @@ static int64_t replay_clock(void *ctx) { return ((run *)ctx)->now; }
 
 static int push_client(void *ctx, const void *data, size_t len) {
     run *r = ctx;
+    r->now = tks_now_ns(); /* the read just completed: its arrival time for every mark */
     int rc = tks_client_push(r->client, data, len);
     if (rc != TKS_OK) r->client_rc = rc;
     return TKS_OK; /* keep reading: the rest of the input is still timed as received */
@@ -38,8 +39,7 @@ static int push_client(void *ctx, const void *data, size_t len) {
 static void end_stream(run *r, int64_t now) {
     r->now = now;
     int rc = tks_client_finish(r->client);
-    if (tks_timer_outcome(r->timer) == TKS_OUTCOME_NONE)
-        tks_timer_mark_end(r->timer, r->replay ? now : tks_now_ns(), rc);
+    if (tks_timer_outcome(r->timer) == TKS_OUTCOME_NONE) tks_timer_mark_end(r->timer, now, rc);
     if (*tks_timer_error(r->timer)) {
         fprintf(stderr, "tokstream stats: %s: %s\n", r->name, tks_timer_error(r->timer));
         r->bad = 1;
@@ -198,10 +198,8 @@ int cmd_stats(int argc, char **argv) {
     run r = {0};
     r.replay = ncap > 0;
     tks_timer_config tc = {0};
-    if (r.replay) {
-        tc.clock = replay_clock;
-        tc.clock_ctx = &r;
-    }
+    tc.clock = replay_clock; /* the capture's times, or each live read's arrival time */
+    tc.clock_ctx = &r;
     tks_client_config cc = {0};
     cc.dialect = dialect;
     int rc = tks_timer_new(&r.timer, &tc);
