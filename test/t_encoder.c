@@ -807,6 +807,12 @@ static void test_errors(void) {
     tks_delta text = {.kind = TKS_DELTA_TEXT, .text = "hi", .text_len = 2};
     is_int(tks_encoder_push(e, &text), TKS_OK, "push text");
     ok(strstr(s.p, "chat.completion.chunk") != NULL, "default dialect is openai-chat");
+    tks_delta unknown = {.kind = 99, .text = "x", .text_len = 1};
+    size_t before = s.n;
+    is_int(tks_encoder_push(e, &unknown), TKS_OK, "a kind this version does not know is skipped");
+    is_int(s.n, before, "and writes nothing");
+    unknown.kind = 0;
+    is_int(tks_encoder_push(e, &unknown), TKS_OK, "kind 0 too");
     is_int(tks_encoder_push(e, NULL), TKS_EINVAL, "push NULL delta");
     tks_encoder_reset(e);
     tks_delta nul_text = {.kind = TKS_DELTA_TEXT, .text = NULL, .text_len = 3};
