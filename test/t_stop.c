@@ -493,6 +493,83 @@ static void test_linear(void) {
     free(longstop);
 }
 
+/* ---- real token streams: cl100k / o200k golden cases through streamer -> stop ------- */
+
+static void test_golden(const char *shared, const char *vocab) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/vocab/%s.tiktoken", shared, vocab);
+    tik v;
+    if (tik_load(&v, path)) {
+        ok(0, "load %s", path);
+        return;
+    }
+    snprintf(path, sizeof path, "%s/vocab/golden/%s.jsonl", shared, vocab);
+    char *g = read_file(path, NULL);
+    ok(g != NULL, "read %s", path);
+    int lines = 0, good = 0, matched = 0;
+    for (char *line = g ? strtok(g, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+        char *ids = strstr(line, "\"ids\":["), *dec = strstr(line, "\"decoded\":\"");
+        if (!ids || !dec) continue;
+        rbuf want = {0};
+        json_unescape(dec + 11, &want);
+        rb_put(&want, "", 0);
+        if (want.len < 4) { rb_free(&want); continue; }
+        /* the stop: up to 3 characters from two thirds into the decoded text; a decoy
+         * that shares its first character comes first in the list */
+        size_t a = want.len * 2 / 3, e;
+        while (a > 0 && ((unsigned char)want.p[a] & 0xC0) == 0x80) a--;
+        e = a;
+        for (int c = 0; c < 3 && e < want.len; c++) {
+            e++;
+            while (e < want.len && ((unsigned char)want.p[e] & 0xC0) == 0x80) e++;
+        }
+        char stop1[64], decoy[80];
+        snprintf(stop1, sizeof stop1, "%.*s", (int)(e - a), want.p + a);
+        snprintf(decoy, sizeof decoy, "%.*s\x01never", (int)(e - a), want.p + a);
+        stops st = {{decoy, stop1}, 2};
+        int include = lines & 1;
+        refres r = ref_stop(want.p, want.len, &st, include);
+        sink k = {0};
+        chain ch = {0};
+        tks_stop_config cfg = {0};
+        cfg.strings = st.s;
+        cfg.n_strings = 2;
+        cfg.flags = include ? TKS_STOP_INCLUDE : 0;
+        tks_utf8_streamer *u;
+        int special = 0, rc = TKS_OK;
+        if (tks_stop_new(&ch.stop, &cfg, sink_text, &k) || tks_utf8_streamer_new(&u, NULL, to_stop, &ch))
+            abort();
+        for (char *p = ids + 7; *p && *p != ']' && rc == TKS_OK;) {
+            unsigned long id = strtoul(p, &p, 10);
+            if (id >= v.n || !v.tok[id]) { special = 1; break; }
+            rc = tks_utf8_streamer_push(u, v.tok[id], v.len[id]);
+            if (*p == ',') p++;
+        }
+        if (!special) {
+            if (rc == TKS_OK) rc = tks_utf8_streamer_finish(u);
+            if (rc == TKS_OK) rc = tks_stop_finish(ch.stop);
+            const tks_stop_match *m = tks_stop_matched(ch.stop);
+            lines++;
+            if (r.matched) matched++;
+            if (mem_eq(k.text.p, k.text.len, want.p, r.out_len) && !!m == r.matched && k.bad == 0 &&
+                (!m || (m->index == r.idx && m->offset == r.start)))
+                good++;
+            else
+                diag("%s: differs on %.50s", vocab, line);
+        }
+        tks_utf8_streamer_free(u);
+        tks_stop_free(ch.stop);
+        sink_free(&k);
+        rb_free(&want);
+    }
+    ok(lines >= 55 && matched == lines, "%s golden: %d real token streams, each with a stop "
+                                        "(%d matched)", vocab, lines, matched);
+    is_int(good, lines, "%s golden: token by token through the streamer, output and match = reference",
+           vocab);
+    free(g);
+    tik_free(&v);
+}
+
 /* ---- OOM, sizes ------------------------------------------------------------------- */
 
 static int oom_body(const tks_alloc *a, void *ctx) {
@@ -547,6 +624,14 @@ int main(void) {
     test_stop_ids();
     test_errors();
     test_linear();
+    const char *shared = shared_dir();
+    if (shared) {
+        test_golden(shared, "cl100k_base");
+        test_golden(shared, "o200k_base");
+    } else {
+        diag("no shared fixtures (TKS_SHARED): the real token streams part is skipped; the "
+             "hand-made token cases above cover the same ground");
+    }
     test_oom_and_sizes();
     return done_testing();
 }

@@ -182,4 +182,94 @@ static inline size_t hex_decode(const char *h, size_t hn, unsigned char *out) {
     return n;
 }
 
+/* ---- tiktoken files and golden JSON lines (include testutil.h first: read_file) ---- */
+
+#ifdef TKS_TEST_UTIL_H
+static inline int b64v(int c) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
+typedef struct tik { char **tok; size_t *len; size_t n; } tik;
+
+static inline int tik_load(tik *v, const char *path) {
+    size_t flen;
+    char *f = read_file(path, &flen);
+    if (!f) return -1;
+    size_t cap = 1 << 18;
+    v->tok = calloc(cap, sizeof *v->tok);
+    v->len = calloc(cap, sizeof *v->len);
+    v->n = cap;
+    char *p = f, *end = f + flen;
+    while (p < end) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl) nl = end;
+        char *sp = memchr(p, ' ', (size_t)(nl - p));
+        if (sp) {
+            size_t rank = strtoul(sp + 1, NULL, 10);
+            if (rank < cap) {
+                char *out = malloc((size_t)(sp - p));
+                size_t o = 0;
+                unsigned acc = 0;
+                int bits = 0;
+                for (char *q = p; q < sp; q++) {
+                    int d = b64v(*q);
+                    if (d < 0) break;
+                    acc = (acc << 6) | (unsigned)d;
+                    bits += 6;
+                    if (bits >= 8) {
+                        bits -= 8;
+                        out[o++] = (char)((acc >> bits) & 0xFF);
+                    }
+                }
+                v->tok[rank] = out;
+                v->len[rank] = o;
+            }
+        }
+        p = nl + 1;
+    }
+    free(f);
+    return 0;
+}
+
+static inline void tik_free(tik *v) {
+    for (size_t i = 0; i < v->n; i++) free(v->tok[i]);
+    free(v->tok);
+    free(v->len);
+}
+
+/* Unescapes the JSON string starting after the opening quote at s. */
+static inline void json_unescape(const char *s, rbuf *out) {
+    while (*s && *s != '"') {
+        if (*s != '\\') { rb_put(out, s++, 1); continue; }
+        s++;
+        char c = *s++;
+        switch (c) {
+        case 'n': rb_put(out, "\n", 1); break;
+        case 't': rb_put(out, "\t", 1); break;
+        case 'r': rb_put(out, "\r", 1); break;
+        case 'b': rb_put(out, "\b", 1); break;
+        case 'f': rb_put(out, "\f", 1); break;
+        case 'u': {
+            uint32_t u = (uint32_t)strtoul((char[5]){s[0], s[1], s[2], s[3], 0}, NULL, 16);
+            s += 4;
+            if (u >= 0xD800 && u < 0xDC00 && s[0] == '\\' && s[1] == 'u') {
+                uint32_t lo = (uint32_t)strtoul((char[5]){s[2], s[3], s[4], s[5], 0}, NULL, 16);
+                s += 6;
+                u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+            }
+            rb_cp(out, u);
+            break;
+        }
+        default: rb_put(out, &c, 1); break;
+        }
+    }
+}
+
+#endif
+
 #endif
