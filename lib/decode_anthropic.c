@@ -61,24 +61,42 @@ static int block_start(tks_decoder *d, uint32_t root) {
     return TKS_OK; /* other block types: skipped */
 }
 
-static int block_delta(tks_decoder *d, uint32_t root) {
+/* content_block_delta: the hot path, one pass over each object's members */
+static int block_delta(tks_decoder *d, uint32_t index, uint32_t delta) {
     tks__json *j = &d->js;
-    uint32_t delta = TKS__JGET(j, root, "delta");
+    uint32_t type = 0, text = 0, thinking = 0, sig = 0, pj = 0;
+    int rc;
+    for (uint32_t k = tks__json_first(j, delta); k; k = tks__json_next(j, delta, k + 1)) {
+        const char *key;
+        size_t kl;
+        tks__json_str(j, k, &key, &kl);
+        switch (kl) {
+        case 4:
+            if (TKS__KEY(key, kl, "type")) type = k + 1;
+            else if (TKS__KEY(key, kl, "text")) text = k + 1;
+            break;
+        case 8:
+            if (TKS__KEY(key, kl, "thinking")) thinking = k + 1;
+            break;
+        case 9:
+            if (TKS__KEY(key, kl, "signature")) sig = k + 1;
+            break;
+        case 12:
+            if (TKS__KEY(key, kl, "partial_json")) pj = k + 1;
+            break;
+        }
+    }
     const char *t;
     size_t tl;
-    int rc;
-    if (!tks__json_str(j, TKS__JGET(j, delta, "type"), &t, &tl)) return TKS_OK;
-    if (TKS__KEY(t, tl, "text_delta")) return tks__dec_text(d, TKS_DELTA_TEXT, 0, TKS__JGET(j, delta, "text"));
-    if (TKS__KEY(t, tl, "thinking_delta"))
-        return tks__dec_text(d, TKS_DELTA_REASONING, 0, TKS__JGET(j, delta, "thinking"));
-    if (TKS__KEY(t, tl, "signature_delta"))
-        return tks__dec_text(d, TKS_DELTA_SIGNATURE, 0, TKS__JGET(j, delta, "signature"));
+    if (!tks__json_str(j, type, &t, &tl)) return TKS_OK;
+    if (TKS__KEY(t, tl, "text_delta")) return tks__dec_text(d, TKS_DELTA_TEXT, 0, text);
+    if (TKS__KEY(t, tl, "thinking_delta")) return tks__dec_text(d, TKS_DELTA_REASONING, 0, thinking);
+    if (TKS__KEY(t, tl, "signature_delta")) return tks__dec_text(d, TKS_DELTA_SIGNATURE, 0, sig);
     if (TKS__KEY(t, tl, "input_json_delta")) {
-        uint32_t pj = TKS__JGET(j, delta, "partial_json");
         const char *s;
         size_t sl;
         if (!tks__json_str(j, pj, &s, &sl) || sl == 0) return TKS_OK; /* the first is often "" */
-        tks__dec_tool *tool = tool_for_block(d, tks__dec_int(d, TKS__JGET(j, root, "index"), -1), &rc);
+        tks__dec_tool *tool = tool_for_block(d, tks__dec_int(d, index, -1), &rc);
         if (!tool) return rc;
         tool->flags |= TKS__TOOL_ARGS;
         return tks__dec_tool_args(d, 0, tool->tool, pj, 0);
@@ -91,14 +109,23 @@ int tks__dec_anthropic_obj(tks_decoder *d, uint32_t root) {
     const char *t;
     size_t tl;
     int rc;
-    if (!tks__json_str(j, TKS__JGET(j, root, "type"), &t, &tl)) {
+    uint32_t type = 0, index = 0, delta = 0;
+    for (uint32_t k = tks__json_first(j, root); k; k = tks__json_next(j, root, k + 1)) {
+        const char *key;
+        size_t kl;
+        tks__json_str(j, k, &key, &kl);
+        if (kl == 4 && TKS__KEY(key, kl, "type")) type = k + 1;
+        else if (kl == 5 && TKS__KEY(key, kl, "index")) index = k + 1;
+        else if (kl == 5 && TKS__KEY(key, kl, "delta")) delta = k + 1;
+    }
+    if (!tks__json_str(j, type, &t, &tl)) {
         uint32_t e = TKS__JGET(j, root, "error");
         if (tks__json_truthy(j, e)) return tks__dec_error(d, e, e);
         return TKS_OK;
     }
     switch (tl) {
     case 19:
-        if (TKS__KEY(t, tl, "content_block_delta")) return block_delta(d, root);
+        if (TKS__KEY(t, tl, "content_block_delta")) return block_delta(d, index, delta);
         if (TKS__KEY(t, tl, "content_block_start")) return block_start(d, root);
         break;
     case 13:

@@ -81,13 +81,38 @@ static inline int hexval(unsigned char c) {
         return TKS_EJSON;                                                                  \
     } while (0)
 
-#define IS_WS(c) ((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t')
+#define IS_WS(c) ((c) <= ' ' && ((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t'))
+
+/* Skips JSON whitespace; runs of spaces (Anthropic pads its events with them, Gemini's
+ * arrays are indented) go 16 bytes a step. */
+static inline const unsigned char *skip_ws(const unsigned char *p, const unsigned char *e) {
+    if (TKS_LIKELY(p < e && *p > ' ')) return p;
+#if defined(__SSE2__)
+    const __m128i sp = _mm_set1_epi8(' ');
+    while (e - p >= 16) {
+        int mask = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), sp));
+        if (mask != 0xFFFF) {
+            p += __builtin_ctz(~(unsigned)mask);
+            break;
+        }
+        p += 16;
+    }
+#endif
+    if (e - p >= 8) { /* a short run of spaces before the end (Anthropic's padding) */
+        uint64_t w;
+        memcpy(&w, p, 8);
+        if (w == 0x2020202020202020ull) p += 8;
+    }
+    while (p < e && IS_WS(*p)) p++;
+    return p;
+}
 
 int tks__json_parse(tks__json *j, const tks_alloc *a, const char *s, size_t n) {
     const unsigned char *base = (const unsigned char *)s, *p = base, *e = base + n;
     uint32_t parent = 0; /* the open container; 0 = none (top level) */
     uint32_t depth = 0;
     int any_escape = 0;
+    int is_key = 0; /* the string being read is an object key */
     int rc;
 
     j->n = 0;
@@ -110,7 +135,7 @@ int tks__json_parse(tks__json *j, const tks_alloc *a, const char *s, size_t n) {
 
     for (;;) {
         /* ---- a value is expected at p ---- */
-        while (p < e && IS_WS(*p)) p++;
+        p = skip_ws(p, e);
         if (p >= e) FAIL(p - base, n == 0 || parent == 0 ? "empty JSON text" : "unexpected end of JSON text");
         if (TKS_UNLIKELY(j->n >= j->cap)) {
             if ((rc = grow(j, a)) != TKS_OK) {
@@ -139,7 +164,7 @@ int tks__json_parse(tks__json *j, const tks_alloc *a, const char *s, size_t n) {
             v->end = parent; /* remembered until this container closes */
             parent = me;
             p++;
-            while (p < e && IS_WS(*p)) p++;
+            p = skip_ws(p, e);
             if (p < e && *p == (v->type == TKS__J_OBJECT ? '}' : ']')) {
                 p++;
                 goto close_container;
@@ -148,6 +173,7 @@ int tks__json_parse(tks__json *j, const tks_alloc *a, const char *s, size_t n) {
             continue; /* array: a value follows */
         }
         case '"':
+            is_key = 0;
             goto parse_string;
         case 't':
             if (e - p < 4 || memcmp(p, "true", 4)) FAIL(p - base, "invalid literal");
@@ -237,9 +263,9 @@ int tks__json_parse(tks__json *j, const tks_alloc *a, const char *s, size_t n) {
             p++; /* closing quote */
             sv->len = (uint32_t)(p - base) - sv->start;
             sv->end = (uint32_t)j->n;
-            if (parent && j->v[parent].type == TKS__J_OBJECT && (j->v[parent].count & 1u)) {
+            if (is_key) {
                 /* that was a key: ':' and the value follow */
-                while (p < e && IS_WS(*p)) p++;
+                p = skip_ws(p, e);
                 if (p >= e || *p != ':') FAIL(p - base, "':' expected after object key");
                 p++;
                 continue;
@@ -249,11 +275,11 @@ int tks__json_parse(tks__json *j, const tks_alloc *a, const char *s, size_t n) {
     after_value:
         for (;;) {
             if (parent == 0) {
-                while (p < e && IS_WS(*p)) p++;
+                p = skip_ws(p, e);
                 if (p != e) FAIL(p - base, "unexpected data after the JSON value");
                 goto done;
             }
-            while (p < e && IS_WS(*p)) p++;
+            p = skip_ws(p, e);
             if (p >= e) FAIL(p - base, "unexpected end of JSON text");
             tks__jnode *pv = &j->v[parent];
             if (*p == ',') {
@@ -279,7 +305,7 @@ int tks__json_parse(tks__json *j, const tks_alloc *a, const char *s, size_t n) {
         continue;
 
     expect_key:
-        while (p < e && IS_WS(*p)) p++;
+        p = skip_ws(p, e);
         if (p >= e || *p != '"') FAIL(p - base, p >= e ? "unexpected end of JSON text" : "string key expected");
         if (TKS_UNLIKELY(j->n >= j->cap)) {
             if ((rc = grow(j, a)) != TKS_OK) {
@@ -296,6 +322,7 @@ int tks__json_parse(tks__json *j, const tks_alloc *a, const char *s, size_t n) {
             kv->ulen = 0;
             j->v[parent].count++;
         }
+        is_key = 1;
         goto parse_string;
     }
 
@@ -397,22 +424,6 @@ int tks__json_str_is(tks__json *j, uint32_t i, const char *lit, size_t n) {
     size_t len;
     tks__json_str(j, i, &p, &len);
     return len == n && memcmp(p, lit, n) == 0;
-}
-
-uint32_t tks__json_get(tks__json *j, uint32_t obj, const char *key, size_t klen) {
-    const tks__jnode *o = &j->v[obj];
-    if (o->type != TKS__J_OBJECT || o->count == 0) return 0;
-    uint32_t found = 0, end = o->end;
-    const char *src = j->src;
-    for (uint32_t k = obj + 1; k < end; k = j->v[k + 1].end) {
-        const tks__jnode *kv = &j->v[k];
-        if (TKS_LIKELY(!(kv->flags & TKS__JF_ESCAPED))) {
-            if (kv->len - 2 == klen && memcmp(src + kv->start + 1, key, klen) == 0) found = k + 1;
-        } else if (tks__json_str_is(j, k, key, klen)) {
-            found = k + 1;
-        }
-    }
-    return found;
 }
 
 int tks__json_int64(const tks__json *j, uint32_t i, int64_t *out) {

@@ -83,8 +83,25 @@ static inline const char *tks__json_raw(const tks__json *j, uint32_t i, size_t *
     return j->src + j->v[i].start;
 }
 
-/* The member `key` (klen bytes) of object i, or 0 (the last one when a key repeats). */
-uint32_t tks__json_get(tks__json *j, uint32_t obj, const char *key, size_t klen);
+int tks__json_str_is(tks__json *j, uint32_t i, const char *lit, size_t n);
+
+/* The member `key` (klen bytes) of object i, or 0 (the last one when a key repeats).
+ * Inline, so that a literal key compares as constants. */
+static inline uint32_t tks__json_get(tks__json *j, uint32_t obj, const char *key, size_t klen) {
+    const tks__jnode *o = &j->v[obj];
+    if (o->type != TKS__J_OBJECT || o->count == 0) return 0;
+    uint32_t found = 0, end = o->end;
+    const char *src = j->src;
+    for (uint32_t k = obj + 1; k < end; k = j->v[k + 1].end) {
+        const tks__jnode *kv = &j->v[k];
+        if (TKS_LIKELY(!(kv->flags & TKS__JF_ESCAPED))) {
+            if (kv->len - 2 == klen && memcmp(src + kv->start + 1, key, klen) == 0) found = k + 1;
+        } else if (tks__json_str_is(j, k, key, klen)) {
+            found = k + 1;
+        }
+    }
+    return found;
+}
 #define TKS__JGET(j, obj, lit) tks__json_get((j), (obj), lit, sizeof(lit) - 1)
 
 /* Children: first child of an array (or first KEY of an object), 0 when empty; next
@@ -118,8 +135,7 @@ static inline int tks__json_str(tks__json *j, uint32_t i, const char **p, size_t
     }
     return tks__json_str_escaped(j, i, p, len);
 }
-/* Does string i equal lit? (compares the unescaped text) */
-int tks__json_str_is(tks__json *j, uint32_t i, const char *lit, size_t n);
+/* Does string i equal lit? (compares the unescaped text; declared above) */
 #define TKS__JSTR_IS(j, i, lit) tks__json_str_is((j), (i), lit, sizeof(lit) - 1)
 /* A number that is an integer in int64 range (no fraction/exponent, or one whose value
  * is integral, such as 12.0 or 1e3): 1 and *out; else 0. */
