@@ -365,6 +365,9 @@ int tks_decoder_push(tks_decoder *d, const tks_event *ev) {
     d->offset = ev->offset;
     if (TKS_UNLIKELY(ev->data_len > d->max_event))
         return tks__err_at(&d->err, TKS_ELIMIT, ev->offset, "event data larger than max_event");
+    /* the OpenAI-style sentinel is not JSON; proxies add it to other dialects too */
+    if (ev->data_len == 6 && memcmp(ev->data, "[DONE]", 6) == 0 && d->dialect != TKS_DIALECT_BEDROCK)
+        return tks__dec_done(d);
     if (TKS_UNLIKELY(d->dialect == TKS_DIALECT_AUTO)) {
         int parsed, rc;
         int dia = detect(d, ev, &parsed, &rc);

@@ -519,6 +519,25 @@ static void test_errors(void) {
     rec_free(&r);
 }
 
+static void test_sentinel(void) {
+    static const int dialects[] = {TKS_DIALECT_OPENAI_RESPONSES, TKS_DIALECT_ANTHROPIC, TKS_DIALECT_GEMINI,
+                                   TKS_DIALECT_OLLAMA};
+    for (size_t i = 0; i < 4; i++) {
+        rec r;
+        rec_init(&r);
+        tks_decoder *d;
+        tks_decoder_config cfg = {.dialect = dialects[i]};
+        tks_decoder_new(&d, &cfg, rec_cb, &r);
+        tks_event e = {.data = "[DONE]", .data_len = 6};
+        int rc = tks_decoder_push(d, &e);
+        int rc2 = tks_decoder_push(d, &e);
+        is_int(rc | rc2 | tks_decoder_finish(d), TKS_OK, "%s: [DONE] is not a JSON error", tks_dialect_name(dialects[i]));
+        is_int(r.n_done, 1, "%s: one DONE for two sentinels", tks_dialect_name(dialects[i]));
+        tks_decoder_free(d);
+        rec_free(&r);
+    }
+}
+
 /* ---- OOM torture ---------------------------------------------------------------------- */
 
 typedef struct oom_case {
@@ -565,6 +584,7 @@ int main(void) {
     test_ollama();
     test_bedrock();
     test_errors();
+    test_sentinel();
     test_stop("openai-chat-tools.sse", TKS_DIALECT_OPENAI_CHAT);
     test_stop("anthropic-thinking-tool.sse", TKS_DIALECT_ANTHROPIC);
     test_oom("openai-chat-tools.sse", TKS_DIALECT_OPENAI_CHAT);
