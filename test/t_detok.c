@@ -272,6 +272,24 @@ static void test_wordpiece_wordlevel_bpe(void) {
         CHECK(v, 0, IDS(4, 5), "\xF0\x9F\x98\x80 \xC3\xA9t\xC3\xA9", "JSON escapes: surrogate pair and \\u00e9 in vocab keys");
         tks_vocab_free(v);
     }
+    v = vocab("strip_pertoken.json");
+    ok(v != NULL, "strip_pertoken.json");
+    if (v) {
+        /* no Fuse: Replace and Strip work on each token alone */
+        CHECK(v, 0, IDS(0, 1, 2), "Xab", "per-token Replace/Strip: 'ab' across two tokens is not replaced");
+        CHECK(v, 0, IDS(3, 3), "_c__c_", "per-token Strip: one '_' off each end of every token");
+        CHECK(v, 0, IDS(4, 1, 4), "a", "per-token Strip: a token that is only the character vanishes");
+        tks_vocab_free(v);
+    }
+    v = vocab("after_fuse.json");
+    ok(v != NULL, "after_fuse.json");
+    if (v) {
+        /* after Fuse the whole text is token 0 (Metaspace drops every U+2581) and the last
+         * token (BPEDecoder drops every suffix) */
+        CHECK(v, 0, IDS(0, 1), "ab", "Metaspace after Fuse: every U+2581 removed");
+        CHECK(v, 0, IDS(2, 0, 2, 3), "cacd", "BPEDecoder after Fuse: every suffix removed");
+        tks_vocab_free(v);
+    }
     v = vocab("bpe_suffix.json");
     ok(v != NULL, "bpe_suffix.json");
     if (v) {
