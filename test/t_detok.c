@@ -9,6 +9,7 @@
 #include "testutil.h"
 #include "vocab_internal.h"
 
+#include <pthread.h>
 #include <stdint.h>
 
 /* ---- output capture ----------------------------------------------------------------- */
@@ -620,6 +621,58 @@ static void test_linear(tks_vocab *t) {
     }
 }
 
+/* One vocabulary, read by four detoks in four threads at once: each gets the text a
+ * lone detok gets. */
+typedef struct thr {
+    const tks_vocab *v;
+    const int32_t *ids;
+    size_t n;
+    uint64_t hash, len;
+} thr;
+
+static int hash_text(void *user, const char *t, size_t n) {
+    thr *a = user;
+    for (size_t i = 0; i < n; i++) a->hash = (a->hash ^ (unsigned char)t[i]) * 0x100000001b3u;
+    a->len += n;
+    return 0;
+}
+
+static void *thr_main(void *arg) {
+    thr *a = arg;
+    tks_detok *d;
+    a->hash = 0xcbf29ce484222325u;
+    a->len = 0;
+    if (tks_detok_new(&d, a->v, NULL, hash_text, a)) return NULL;
+    for (size_t i = 0; i < a->n; i++) tks_detok_push(d, a->ids + i, 1);
+    tks_detok_finish(d);
+    tks_detok_free(d);
+    return NULL;
+}
+
+static void test_threads(tks_vocab *t) {
+    enum { N = 20000, T = 4 };
+    static int32_t ids[N];
+    uint32_t x = 777;
+    for (int i = 0; i < N; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        ids[i] = (int32_t)(x % 20);
+    }
+    thr one = {t, ids, N, 0, 0}, many[T];
+    thr_main(&one);
+    pthread_t th[T];
+    int started = 0;
+    for (int i = 0; i < T; i++) {
+        many[i] = one;
+        if (pthread_create(&th[i], NULL, thr_main, &many[i]) == 0) started++;
+    }
+    for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+    int same = started == T;
+    for (int i = 0; i < started; i++) same &= many[i].hash == one.hash && many[i].len == one.len;
+    ok(same && one.len > 0, "one vocabulary shared by %d threads: every thread gets the same text", T);
+}
+
 /* ---- OOM torture ---------------------------------------------------------------------- */
 
 typedef struct oom_ctx {
@@ -661,6 +714,7 @@ int main(void) {
         test_grapheme(t);
         test_lifecycle(t);
         test_linear(t);
+        test_threads(t);
         oom_ctx c = {t, 0};
         oom_torture("detok", oom_body, &c);
         c.flags = TKS_DETOK_GRAPHEME;
