@@ -757,6 +757,95 @@ static void test_random_chunking(void) {
     ok(!bad, "300 random streams x 20 random chunkings: identical results");
 }
 
+/* Reference U+FFFD replacement (maximal subparts, Unicode Table 3-7), written here
+ * independently of the library; returns the output length. */
+static size_t ref_replace(const unsigned char *s, size_t n, char *out) {
+    size_t i = 0, o = 0;
+    while (i < n) {
+        unsigned c = s[i], lo = 0x80, hi = 0xBF;
+        size_t need;
+        if (c < 0x80) { out[o++] = (char)c; i++; continue; }
+        if (c >= 0xC2 && c <= 0xDF) need = 2;
+        else if (c >= 0xE0 && c <= 0xEF) { need = 3; if (c == 0xE0) lo = 0xA0; if (c == 0xED) hi = 0x9F; }
+        else if (c >= 0xF0 && c <= 0xF4) { need = 4; if (c == 0xF0) lo = 0x90; if (c == 0xF4) hi = 0x8F; }
+        else { memcpy(out + o, "\xEF\xBF\xBD", 3); o += 3; i++; continue; }
+        size_t k = 1;
+        while (k < need && i + k < n) {
+            unsigned b = s[i + k];
+            unsigned l = k == 1 ? lo : 0x80, h = k == 1 ? hi : 0xBF;
+            if (b < l || b > h) break;
+            k++;
+        }
+        if (k == need) { memcpy(out + o, s + i, k); o += k; }
+        else { memcpy(out + o, "\xEF\xBF\xBD", 3); o += 3; }
+        i += k;
+    }
+    return o;
+}
+
+typedef struct one_event {
+    char *data;
+    size_t len;
+    int n;
+} one_event;
+
+static int keep_data(void *user, const tks_event *ev) {
+    one_event *e = user;
+    e->n++;
+    e->data = realloc(e->data, ev->data_len + 1);
+    memcpy(e->data, ev->data, ev->data_len);
+    e->len = ev->data_len;
+    return 0;
+}
+
+/* Random byte strings, dense in UTF-8 lead and continuation bytes, of every length up to
+ * 200 (so the 16-byte SIMD blocks and the scalar tails both meet every case) as one data
+ * line: the parser's data must equal the reference replacement. */
+static void test_utf8_differential(void) {
+    static const unsigned char alphabet[] = {'a', ' ', 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF,
+                                             0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1, 0xEC, 0xED, 0xEE,
+                                             0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF};
+    unsigned char line[256];
+    char want[1024];
+    int bad = 0;
+    tks_sse_parser *p;
+    one_event e = {NULL, 0, 0};
+    tks_sse_parser_new(&p, NULL, keep_data, &e);
+    for (int round = 0; round < 20000 && !bad; round++) {
+        size_t n = 6 + (size_t)(rnd() % 200);
+        memcpy(line, "data: ", 6);
+        for (size_t i = 6; i < n; i++) {
+            uint32_t r = rnd();
+            line[i] = r % 4 == 0 ? (unsigned char)(0x80 + (r >> 8) % 64)
+                                 : alphabet[(r >> 8) % sizeof alphabet];
+        }
+        /* valid sequences sometimes, so long valid stretches reach the SIMD path too */
+        if (rnd() % 2) {
+            for (size_t i = 6; i + 4 <= n; i += 4) memcpy(line + i, "\xF0\x9F\x98\x8A", 4);
+            if (n > 20) line[6 + rnd() % (n - 6)] = (unsigned char)(rnd() & 0xFF);
+        }
+        line[n] = '\n';
+        line[n + 1] = '\n';
+        size_t wl = ref_replace(line + 6, n - 6, want);
+        /* no CR or LF in the random part: they would end the line */
+        for (size_t i = 6; i < n; i++)
+            if (line[i] == '\n' || line[i] == '\r') line[i] = 'x';
+        wl = ref_replace(line + 6, n - 6, want);
+        tks_sse_parser_reset(p);
+        e.n = 0;
+        tks_sse_parser_push(p, line, n + 2);
+        if (e.n != 1 || e.len != wl || memcmp(e.data, want, wl) != 0) {
+            bad = 1;
+            diag_bytes("line", line, n);
+            diag_bytes("got", e.data, e.len);
+            diag_bytes("want", want, wl);
+        }
+    }
+    ok(!bad, "20000 random byte strings: U+FFFD replacement as the reference decoder does");
+    tks_sse_parser_free(p);
+    free(e.data);
+}
+
 int main(void) {
     test_rules();
     test_truncation();
@@ -767,5 +856,6 @@ int main(void) {
     test_own_fixtures();
     test_shared_fixtures();
     test_random_chunking();
+    test_utf8_differential();
     return done_testing();
 }
