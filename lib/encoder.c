@@ -45,6 +45,7 @@ struct tks_encoder {
     /* the stream */
     uint64_t n_deltas;
     tks__buf json;         /* the payload being built */
+    tks__buf head;         /* openai-chat: the start every chunk of the stream shares */
     tks__buf id, model;    /* from a START delta when the config has none */
     int have_start_id, have_start_model;
     int started;           /* an event was written: id and model are fixed */
@@ -309,11 +310,19 @@ static int emit(tks_encoder *e, const char *type) {
         if (rc_) return rc_;                                                              \
     } while (0)
 
-static int put(tks_encoder *e, const char *s) { return tks__buf_puts(&e->json, &e->alloc, s); }
+static int put_n(tks_encoder *e, const char *s, size_t n) {
+    return tks__buf_append(&e->json, &e->alloc, s, n);
+}
+/* A string literal, its length known at compile time. */
+#define put(e, lit) put_n((e), "" lit, sizeof(lit) - 1)
+static int put_s(tks_encoder *e, const char *s) { return put_n(e, s, strlen(s)); }
 static int put_str(tks_encoder *e, const char *s, size_t n) {
     return tks__json_string(&e->json, &e->alloc, s, n);
 }
-static int put_int(tks_encoder *e, int64_t v) { return tks__json_int(&e->json, &e->alloc, v); }
+static int put_int(tks_encoder *e, int64_t v) {
+    if (v >= 0 && v < 10) return tks__buf_putc(&e->json, &e->alloc, (char)('0' + v)); /* indices */
+    return tks__json_int(&e->json, &e->alloc, v);
+}
 
 /* The id and model in effect: the config's, else a START delta's, else "" / the seed's. */
 static void cur_id(const tks_encoder *e, const char **p, size_t *n) {
@@ -387,19 +396,26 @@ static int tool_add(tks_encoder *e, int32_t choice, int32_t index, int32_t block
 
 /* ---- openai-chat -------------------------------------------------------------------- */
 
+/* Starts a chunk: {"id":..,"object":..,"created":..,"model":..,"choices": -- the same
+ * bytes for the whole stream, built once (id and model are fixed by the first chunk). */
 static int oa_head(tks_encoder *e) {
-    const char *s;
-    size_t n;
     e->json.len = 0;
-    cur_id(e, &s, &n);
-    B(put(e, "{\"id\":"));
-    B(put_str(e, s, n));
-    B(put(e, ",\"object\":\"chat.completion.chunk\",\"created\":"));
-    B(put_int(e, e->created));
-    cur_model(e, &s, &n);
-    B(put(e, ",\"model\":"));
-    B(put_str(e, s, n));
-    return put(e, ",\"choices\":");
+    if (e->head.len == 0) {
+        const char *s;
+        size_t n;
+        cur_id(e, &s, &n);
+        B(put(e, "{\"id\":"));
+        B(put_str(e, s, n));
+        B(put(e, ",\"object\":\"chat.completion.chunk\",\"created\":"));
+        B(put_int(e, e->created));
+        cur_model(e, &s, &n);
+        B(put(e, ",\"model\":"));
+        B(put_str(e, s, n));
+        B(put(e, ",\"choices\":"));
+        B(tks__buf_append(&e->head, &e->alloc, e->json.p, e->json.len));
+        return TKS_OK;
+    }
+    return tks__buf_append(&e->json, &e->alloc, e->head.p, e->head.len);
 }
 
 /* Starts a one-choice chunk up to the inside of "delta":{ ... with the role first on a
@@ -443,7 +459,7 @@ static int oa_build_piece(tks_encoder *e, enc_choice *c, const char *field, int3
         B(put(e, "}}]"));
     } else {
         B(put(e, "\""));
-        B(put(e, field));
+        B(put_s(e, field));
         B(put(e, "\":"));
         B(put_str(e, s, n));
     }
@@ -503,7 +519,7 @@ static int oa_end(tks_encoder *e) {
 
 static int error_payload(tks_encoder *e, const tks_delta *d, int anthropic) {
     e->json.len = 0;
-    B(put(e, anthropic ? "{\"type\":\"error\",\"error\":{\"type\":" : "{\"error\":{\"message\":"));
+    B(anthropic ? put(e, "{\"type\":\"error\",\"error\":{\"type\":") : put(e, "{\"error\":{\"message\":"));
     if (anthropic) {
         B(d->name_len ? put_str(e, d->name, d->name_len) : put(e, "\"api_error\""));
         B(put(e, ",\"message\":"));
@@ -604,7 +620,7 @@ static int oa_push(tks_encoder *e, const tks_delta *d) {
         if (d->index < 0) return fail(e, TKS_EINVAL, "negative tool call index");
         if ((rc = tool_add(e, d->choice, d->index, -1))) return rc;
         if ((rc = oa_open(e, c, NULL, 0, &comma)) ||
-            (rc = put(e, comma ? ",\"tool_calls\":[{\"index\":" : "\"tool_calls\":[{\"index\":")) ||
+            (rc = comma ? put(e, ",\"tool_calls\":[{\"index\":") : put(e, "\"tool_calls\":[{\"index\":")) ||
             (rc = put_int(e, d->index)) || (rc = put(e, ",\"id\":")) ||
             (rc = put_str(e, d->id, d->id_len)) ||
             (rc = put(e, ",\"type\":\"function\",\"function\":{\"name\":")) ||
@@ -722,7 +738,7 @@ static int an_piece(tks_encoder *e, void *ctx, const char *s, size_t n) {
     e->json.len = 0;
     if ((rc = put(e, "{\"type\":\"content_block_delta\",\"index\":")) ||
         (rc = put_int(e, p->block)) || (rc = put(e, ",\"delta\":{\"type\":\"")) ||
-        (rc = put(e, p->type)) || (rc = put(e, "\",\"")) || (rc = put(e, p->field)) ||
+        (rc = put_s(e, p->type)) || (rc = put(e, "\",\"")) || (rc = put_s(e, p->field)) ||
         (rc = put(e, "\":")) || (rc = put_str(e, s, n)) || (rc = put(e, "}}")))
         return build_fail(e, rc);
     return an_emit(e, "content_block_delta");
@@ -850,6 +866,7 @@ static int an_push(tks_encoder *e, const tks_delta *d) {
 static void stream_clear(tks_encoder *e) {
     e->n_deltas = 0;
     e->json.len = 0;
+    e->head.len = 0;
     e->id.len = 0;
     e->model.len = 0;
     e->have_start_id = e->have_start_model = 0;
@@ -888,7 +905,7 @@ int tks_encoder_new(tks_encoder **out, const tks_encoder_config *cfg, tks_bytes_
     e->flags = cfg->flags;
     e->created = cfg->created;
     e->max_items = TKS_OR(cfg->max_items, ENC_DEFAULT_MAX_ITEMS);
-    e->json.limit = TKS_OR(cfg->max_chunk, ENC_DEFAULT_MAX_CHUNK);
+    e->json.limit = e->head.limit = TKS_OR(cfg->max_chunk, ENC_DEFAULT_MAX_CHUNK);
     e->id.limit = e->model.limit = ENC_MAX_NAME;
     e->stop_raw.limit = 4 * TKS_KIB;
 
@@ -987,6 +1004,7 @@ void tks_encoder_free(tks_encoder *e) {
     tks_alloc a = e->alloc;
     tks_sse_writer_free(e->writer);
     tks__buf_free(&e->json, &a);
+    tks__buf_free(&e->head, &a);
     tks__buf_free(&e->id, &a);
     tks__buf_free(&e->model, &a);
     tks__buf_free(&e->stop_raw, &a);
