@@ -113,6 +113,7 @@ int tks__json_parse(tks__json *j, const tks_alloc *a, const char *s, size_t n) {
     uint32_t depth = 0;
     int any_escape = 0;
     int is_key = 0; /* the string being read is an object key */
+    uint32_t cnt = 0; /* children of `parent` so far (stored in the node while a child is open) */
     int rc;
 
     j->n = 0;
@@ -148,9 +149,7 @@ int tks__json_parse(tks__json *j, const tks_alloc *a, const char *s, size_t n) {
         tks__jnode *v = &j->v[me];
         v->flags = 0;
         v->start = (uint32_t)(p - base);
-        v->count = 0;
-        v->ulen = 0;
-        if (parent) j->v[parent].count++;
+        cnt++;
         switch (*p) {
         case '{':
         case '[': {
@@ -162,6 +161,8 @@ int tks__json_parse(tks__json *j, const tks_alloc *a, const char *s, size_t n) {
                 return TKS_ELIMIT;
             }
             v->end = parent; /* remembered until this container closes */
+            if (parent) j->v[parent].count = cnt;
+            cnt = 0;
             parent = me;
             p++;
             p = skip_ws(p, e);
@@ -297,8 +298,9 @@ int tks__json_parse(tks__json *j, const tks_alloc *a, const char *s, size_t n) {
             uint32_t up = cv->end;
             cv->end = (uint32_t)j->n;
             cv->len = (uint32_t)(p - base) - cv->start;
-            if (cv->type == TKS__J_OBJECT) cv->count /= 2; /* keys + values -> members */
+            cv->count = cv->type == TKS__J_OBJECT ? cnt / 2 : cnt; /* keys + values -> members */
             parent = up;
+            cnt = parent ? j->v[parent].count : 0;
             depth--;
         }
         }
@@ -318,9 +320,7 @@ int tks__json_parse(tks__json *j, const tks_alloc *a, const char *s, size_t n) {
             tks__jnode *kv = &j->v[j->n++];
             kv->flags = 0;
             kv->start = (uint32_t)(p - base);
-            kv->count = 0;
-            kv->ulen = 0;
-            j->v[parent].count++;
+            cnt++;
         }
         is_key = 1;
         goto parse_string;
