@@ -31,7 +31,7 @@ int tks_decoder_new(tks_decoder **out, const tks_decoder_config *cfg, tks_delta_
     *out = NULL;
     if (!cfg) cfg = &defaults;
     if (cfg->dialect < 0 || cfg->dialect >= N_DIALECTS) return TKS_EINVAL;
-    if (cfg->max_depth > UINT32_MAX) return TKS_EINVAL;
+    if ((uint64_t)cfg->max_depth > UINT32_MAX) return TKS_EINVAL;
     tks_decoder *d;
     int rc = tks__object_new((void **)&d, sizeof *d, cfg->alloc, offsetof(tks_decoder, alloc));
     if (rc) return rc;
@@ -39,7 +39,7 @@ int tks_decoder_new(tks_decoder **out, const tks_decoder_config *cfg, tks_delta_
     d->user = user;
     d->cfg_dialect = d->dialect = cfg->dialect;
     d->max_event = TKS_OR(cfg->max_event, 16 * TKS_MIB);
-    if (d->max_event >= (size_t)UINT32_MAX) d->max_event = (size_t)UINT32_MAX - 1;
+    if ((uint64_t)d->max_event >= UINT32_MAX) d->max_event = (size_t)UINT32_MAX - 1;
     tks__json_init(&d->js, (uint32_t)TKS_OR(cfg->max_depth, 128), 0);
     d->bytes.limit = d->max_event;
     *out = d;

@@ -422,7 +422,7 @@ static int push_all(tks_decoder *d, const tevs *evs, size_t from, size_t to) {
 static void test_stop(const char *file, int dialect) {
     tevs evs = {0};
     rec full;
-    load_sse(file, &evs);
+    load_any(file, &evs);
     rec_init(&full);
     decode_all(&evs, dialect, NULL, &full, 0, NULL);
     int bad = 0;
@@ -434,6 +434,7 @@ static void test_stop(const char *file, int dialect) {
         tks_decoder_config cfg = {.dialect = dialect};
         tks_decoder_new(&d, &cfg, rec_cb, &r);
         int rc = push_all(d, &evs, 0, evs.n);
+        if (rc == TKS_OK) rc = tks_decoder_finish(d); /* Gemini's DONE comes from finish */
         int rc2 = push_all(d, &evs, 0, 1);
         int rc3 = tks_decoder_finish(d);
         if (rc != TKS_STOPPED || rc2 != TKS_STOPPED || rc3 != TKS_STOPPED || r.n_deltas != k ||
@@ -587,6 +588,10 @@ int main(void) {
     test_sentinel();
     test_stop("openai-chat-tools.sse", TKS_DIALECT_OPENAI_CHAT);
     test_stop("anthropic-thinking-tool.sse", TKS_DIALECT_ANTHROPIC);
+    test_stop("responses-reasoning-tools.sse", TKS_DIALECT_OPENAI_RESPONSES);
+    test_stop("gemini-thought-call.sse", TKS_DIALECT_GEMINI);
+    test_stop("ollama-chat-tools.ndjson", TKS_DIALECT_OLLAMA);
+    test_stop("bedrock-converse.bin", TKS_DIALECT_BEDROCK);
     test_oom("openai-chat-tools.sse", TKS_DIALECT_OPENAI_CHAT);
     test_oom("anthropic-thinking-tool.sse", TKS_DIALECT_ANTHROPIC);
     test_oom("responses-reasoning-tools.sse", TKS_DIALECT_OPENAI_RESPONSES);
