@@ -45,7 +45,7 @@ static int release_hold(tks_utf8_streamer *s) {
  * bounded. */
 static int hold_add(tks_utf8_streamer *s, const char *text, size_t n, int *err) {
     if (n == 0) return TKS_OK;
-    if (s->hold.len + n <= s->max_hold) {
+    if (*err == TKS_OK && s->hold.len + n <= s->max_hold) { /* after a failure: all out */
         int rc = tks__buf_append(&s->hold, &s->alloc, text, n);
         if (rc == TKS_OK) {
             s->work += n;
