@@ -207,10 +207,10 @@ static TKS_NOINLINE int push_slow(tks_stop *s, const char *text, size_t len) {
 
 int tks_stop_push(tks_stop *s, const char *text, size_t len) {
     /* Fast path, the usual token: nothing held, no match pending, a short push with no
-     * match in it and no byte >= 0x80. Anything else (or a match seen) goes to the
+     * match in it and no byte >= 0x80 (with no stop strings the one-state automaton
+     * never matches). Anything else (or a match seen) goes to the
      * general path, which starts the push over: nothing was changed here. */
-    if (TKS_UNLIKELY(!s || s->gate || !text || s->has_cand || len > 64 || s->st != 0 ||
-                     s->n_strings == 0))
+    if (TKS_UNLIKELY(!s || s->gate || !text || s->has_cand || len > 64 || s->st != 0))
         return push_slow(s, text, len);
     const uint32_t *T = s->T;
     const uint8_t *cls = s->cls;
