@@ -72,12 +72,13 @@ grep -q '"model":"ignored-model"' "$tmp/a"; t $? "no --model: the model of the s
 # ---- a live pipe: each delta is written before the next line is read -------------------
 if command -v mkfifo >/dev/null 2>&1; then
     mkfifo "$tmp/fifo"
+    # shellcheck disable=SC2086
     "$cli" encode --dialect openai-chat $fixed <"$tmp/fifo" >"$tmp/live" 2>/dev/null &
     pid=$!
     exec 3>"$tmp/fifo"
     echo '{"text":"first"}' >&3
     i=0
-    while [ $i -lt 100 ] && ! grep -q first "$tmp/live" 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
+    while [ $i -lt 400 ] && ! grep -q first "$tmp/live" 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
     grep -q '"content":"first"' "$tmp/live"; t $? "live pipe: the first chunk is out while the input is open"
     exec 3>&-
     wait $pid
