@@ -554,8 +554,10 @@ static size_t piece_len(const char *s, size_t n, size_t max) {
 typedef int (*piece_fn)(tks_encoder *e, void *ctx, const char *s, size_t n);
 
 static int for_pieces(tks_encoder *e, const char *s, size_t n, piece_fn fn, void *ctx) {
-    size_t max = e->json.limit / 8; /* escaping at most sextuples a byte: room for the rest */
-    if (max < 16) max = 16;
+    /* Room for the piece: what the chunk holds besides it is the head (openai-chat) and
+     * at most 256 bytes of fixed syntax; escaping at most sextuples a byte. */
+    size_t fixed = e->head.len + 256;
+    size_t max = e->json.limit > fixed + 6 * 16 ? (e->json.limit - fixed) / 6 : 16;
     size_t i = 0;
     do {
         size_t k = piece_len(s + i, n - i, max);
@@ -609,6 +611,7 @@ static int oa_push(tks_encoder *e, const tks_delta *d) {
     case TKS_DELTA_REASONING:
     case TKS_DELTA_REFUSAL: {
         if (d->text_len == 0) return TKS_OK;
+        if ((rc = oa_head(e))) return build_fail(e, rc); /* its size sets the piece size */
         oa_piece_ctx p = {c, d->kind == TKS_DELTA_TEXT        ? "content"
                              : d->kind == TKS_DELTA_REFUSAL ? "refusal"
                                                             : "reasoning_content",
@@ -633,6 +636,7 @@ static int oa_push(tks_encoder *e, const tks_delta *d) {
         if (!t) return fail_no_call(e, d);
         if (d->text_len == 0 || (t->args_sent && (d->flags & TKS_DELTA_WHOLE))) return TKS_OK;
         t->args_sent = 1;
+        if ((rc = oa_head(e))) return build_fail(e, rc);
         oa_piece_ctx p = {c, NULL, d->index};
         return for_pieces(e, d->text, d->text_len, oa_piece, &p);
     }

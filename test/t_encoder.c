@@ -908,6 +908,10 @@ static void test_split(void) {
     for (int an = 0; an <= 1; an++) {
         tks_encoder_config cfg = golden_cfg(an ? TKS_DIALECT_ANTHROPIC : TKS_DIALECT_OPENAI_CHAT, NULL);
         cfg.max_chunk = 512;
+        char long_model[121];
+        memset(long_model, 'M', 120);
+        long_model[120] = 0;
+        cfg.model = long_model; /* a long head leaves less room for the text */
         tks_delta d[2] = {{.kind = TKS_DELTA_TEXT, .text = in.p, .text_len = in.n},
                           {.kind = TKS_DELTA_REASONING, .text = in.p, .text_len = in.n}};
         is_int(encode1(cfg.dialect, d, 2, &out, &cfg), TKS_OK, "split: %d bytes with max_chunk 512",
