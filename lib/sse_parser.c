@@ -18,6 +18,12 @@
 #define HAVE_UTF8_SSSE3 1
 #endif
 
+#if defined(__GNUC__)
+#define TKS_HOT_INLINE __attribute__((always_inline)) inline
+#else
+#define TKS_HOT_INLINE inline
+#endif
+
 /* p->st bits */
 #define ST_PENDING_CR 0x01u /* the last byte seen was CR: an LF first in the next push pairs */
 #define ST_BOM_DONE 0x02u   /* the stream's first bytes were checked for a BOM */
@@ -194,6 +200,7 @@ static size_t utf8_valid(const char *text, size_t n) {
 #define U8_TC 0x80   /* two continuations in a row */
 #define U8_CARRY (U8_TS | U8_TL | U8_TC)
 
+/* n >= 32. */
 __attribute__((target("ssse3"))) static int utf8_ok_ssse3(const unsigned char *s, size_t n) {
     const __m128i b1_high = _mm_setr_epi8(
         U8_TL, U8_TL, U8_TL, U8_TL, U8_TL, U8_TL, U8_TL, U8_TL, /* 0xxx: ASCII */
@@ -219,32 +226,33 @@ __attribute__((target("ssse3"))) static int utf8_ok_ssse3(const unsigned char *s
     const __m128i third = _mm_set1_epi8((char)(0xE0 - 1)), fourth = _mm_set1_epi8((char)(0xF0 - 1));
     const __m128i flag80 = _mm_set1_epi8((char)0x80);
     __m128i prev = zero, err = zero;
+#define U8_BLOCK(in)                                                                           \
+    do {                                                                                       \
+        __m128i p1 = _mm_alignr_epi8(in, prev, 15);                                            \
+        __m128i p2 = _mm_alignr_epi8(in, prev, 14);                                            \
+        __m128i p3 = _mm_alignr_epi8(in, prev, 13);                                            \
+        __m128i sc = _mm_and_si128(                                                            \
+            _mm_and_si128(_mm_shuffle_epi8(b1_high, _mm_and_si128(_mm_srli_epi16(p1, 4), nib)), \
+                          _mm_shuffle_epi8(b1_low, _mm_and_si128(p1, nib))),                  \
+            _mm_shuffle_epi8(b2_high, _mm_and_si128(_mm_srli_epi16(in, 4), nib)));            \
+        __m128i must = _mm_or_si128(_mm_subs_epu8(p2, third), _mm_subs_epu8(p3, fourth));     \
+        must = _mm_and_si128(_mm_cmpgt_epi8(must, zero), flag80);                              \
+        err = _mm_or_si128(err, _mm_xor_si128(must, sc));                                      \
+        prev = in;                                                                             \
+    } while (0)
     size_t i = 0;
-    unsigned char tail[16];
-    for (;;) {
-        __m128i in;
-        int last = n - i < 16;
-        if (!last) {
-            in = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-        } else { /* the rest padded with NULs: a sequence cut short meets ASCII: an error */
-            memset(tail, 0, sizeof tail);
-            memcpy(tail, s + i, n - i);
-            in = _mm_loadu_si128((const __m128i *)(const void *)tail);
-        }
-        __m128i p1 = _mm_alignr_epi8(in, prev, 15);
-        __m128i p2 = _mm_alignr_epi8(in, prev, 14);
-        __m128i p3 = _mm_alignr_epi8(in, prev, 13);
-        __m128i sc = _mm_and_si128(
-            _mm_and_si128(_mm_shuffle_epi8(b1_high, _mm_and_si128(_mm_srli_epi16(p1, 4), nib)),
-                          _mm_shuffle_epi8(b1_low, _mm_and_si128(p1, nib))),
-            _mm_shuffle_epi8(b2_high, _mm_and_si128(_mm_srli_epi16(in, 4), nib)));
-        __m128i must = _mm_or_si128(_mm_subs_epu8(p2, third), _mm_subs_epu8(p3, fourth));
-        must = _mm_and_si128(_mm_cmpgt_epi8(must, zero), flag80);
-        err = _mm_or_si128(err, _mm_xor_si128(must, sc));
-        if (last) break;
-        prev = in;
-        i += 16;
+    for (; i + 16 <= n; i += 16) {
+        __m128i in = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        U8_BLOCK(in);
     }
+    if (i < n) { /* the last 16 bytes again, after their own 16 predecessors (n >= 32) */
+        prev = _mm_loadu_si128((const __m128i *)(const void *)(s + n - 32));
+        __m128i in = _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16));
+        U8_BLOCK(in);
+    }
+    /* then NULs: a sequence cut short by the end meets ASCII, which is an error */
+    U8_BLOCK(zero);
+#undef U8_BLOCK
     return _mm_movemask_epi8(_mm_cmpeq_epi8(err, zero)) == 0xFFFF;
 }
 #endif
@@ -552,7 +560,7 @@ static const char *past_eol(tks_sse_parser *p, const char *e, const char *end) {
  * needs no UTF-8 validation, and a line that is not is validated from there on.
  * Linear whatever the line ends are (lone CR included).
  */
-static const char *scan_eol(const char *s, const char *end, const char **hi) {
+TKS_HOT_INLINE static const char *scan_eol(const char *s, const char *end, const char **hi) {
     const char *h = NULL;
 #if defined(__SSE2__) && !defined(TKS_NO_SIMD)
     const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
