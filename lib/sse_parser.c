@@ -639,8 +639,8 @@ static int parse(tks_sse_parser *p, push_ctx *c, const char *s, size_t len) {
         if ((rc = on_line(p, c, p->line.p, n, loff, p->line.p))) return rc;
     }
     while (pos < end) {
-        if (*pos == '\n') { /* blank line */
-            pos++;
+        if (*pos == '\n' || *pos == '\r') { /* blank line */
+            pos = past_eol(p, pos, end);
             if ((rc = dispatch(p, c))) return rc;
             continue;
         }
