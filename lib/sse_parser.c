@@ -301,9 +301,12 @@ static size_t text_ok(const tks_sse_parser *p, const char *v, size_t n, const ch
     size_t skip = (size_t)(hi - v);
     if (skip >= n) return n;
 #if HAVE_UTF8_SSSE3
-    if (n - skip >= 32 && __builtin_cpu_supports("ssse3") &&
-        utf8_ok_ssse3((const unsigned char *)hi, n - skip))
-        return n;
+    /* from the first byte >= 0x80, or from the value's start when that leaves too few
+     * bytes for the vector path (the ASCII before it is valid either way) */
+    if (n >= 32 && __builtin_cpu_supports("ssse3")) {
+        const char *from = n - skip >= 32 ? hi : v;
+        if (utf8_ok_ssse3((const unsigned char *)from, n - (size_t)(from - v))) return n;
+    }
 #endif
     return skip + utf8_valid(hi, n - skip);
 }
@@ -501,6 +504,12 @@ static int on_line(tks_sse_parser *p, push_ctx *c, const char *s, size_t n, uint
         vn = n - 5;
         if (vn && *v == ' ') v++, vn--;
         return data_field(p, c, v, vn, hi);
+    }
+    if (n >= 6 && memcmp(s, "event:", 6) == 0) { /* the other usual line */
+        v = s + 6;
+        vn = n - 6;
+        if (vn && *v == ' ') v++, vn--;
+        return event_field(p, c, v, vn, hi);
     }
     const char *colon = memchr(s, ':', n);
     if (colon) {
