@@ -1,12 +1,14 @@
 /* sse_parser.c - tks_sse_parser: bytes -> events under the WHATWG "event stream" rules
  * (HTML Living Standard 9.2.5/9.2.6; ../shared/research/formats.md section 8).
  *
- * Speed comes from three things: line ends are found with memchr (one cached search for
- * LF and one for CR per push, so lone-CR streams stay linear), text is validated with an
- * ASCII fast path that only calls the UTF-8 decoder on bytes >= 0x80, and a value that
- * lies inside the caller's push buffer is referenced, not copied: an event made of one
- * data line is handed to the callback pointing into the caller's bytes. Only what must
- * outlive the push (an unfinished event or line) is copied, at the end of the push. */
+ * Speed comes from three things. Line ends are found in one vector pass (SSE2, or a
+ * word-at-a-time fallback) that also notes the line's first byte >= 0x80, so each byte
+ * is scanned once and lone-CR streams stay linear. Only a line holding such a byte is
+ * checked as UTF-8 (SSSE3 chosen at run time, else scalar with an ASCII fast path; the
+ * shared decoder tks__utf8_char has the last word on anything invalid). And a value
+ * lying in the caller's push buffer is referenced, not copied: an event made of one data
+ * line reaches the callback pointing into the caller's bytes. Only what must outlive the
+ * push (an unfinished event or line) is copied, once, when the push ends. */
 #include "internal.h"
 
 #if defined(__SSE2__)
@@ -569,7 +571,7 @@ static const char *past_eol(tks_sse_parser *p, const char *e, const char *end) {
  * needs no UTF-8 validation, and a line that is not is validated from there on.
  * Linear whatever the line ends are (lone CR included).
  */
-TKS_HOT_INLINE static const char *scan_eol(const char *s, const char *end, const char **hi) {
+static TKS_HOT_INLINE const char *scan_eol(const char *s, const char *end, const char **hi) {
     const char *h = NULL;
 #if defined(__SSE2__) && !defined(TKS_NO_SIMD)
     const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
