@@ -365,9 +365,16 @@ int tks_decoder_push(tks_decoder *d, const tks_event *ev) {
     d->offset = ev->offset;
     if (TKS_UNLIKELY(ev->data_len > d->max_event))
         return tks__err_at(&d->err, TKS_ELIMIT, ev->offset, "event data larger than max_event");
-    /* the OpenAI-style sentinel is not JSON; proxies add it to other dialects too */
-    if (ev->data_len == 6 && memcmp(ev->data, "[DONE]", 6) == 0 && d->dialect != TKS_DIALECT_BEDROCK)
-        return tks__dec_done(d);
+    /* The OpenAI-style sentinel is not JSON. It ends the dialects whose servers send it;
+     * proxies add it to others, where it is skipped: there only the dialect's own end
+     * (message_stop, a finish, done:true) makes the message complete, so a stream cut
+     * upstream is not taken for a whole one. */
+    if (ev->data_len == 6 && memcmp(ev->data, "[DONE]", 6) == 0) {
+        if (d->dialect == TKS_DIALECT_OPENAI_CHAT || d->dialect == TKS_DIALECT_OPENAI_RESPONSES ||
+            d->dialect == TKS_DIALECT_AUTO)
+            return tks__dec_done(d);
+        if (d->dialect != TKS_DIALECT_BEDROCK) return TKS_OK;
+    }
     if (TKS_UNLIKELY(d->dialect == TKS_DIALECT_AUTO)) {
         int parsed, rc;
         int dia = detect(d, ev, &parsed, &rc);
