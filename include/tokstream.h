@@ -704,7 +704,8 @@ TKS_API const char *tks_assembler_signature(const tks_assembler *a, size_t choic
 TKS_API const char *tks_assembler_refusal(const tks_assembler *a, size_t choice, size_t *len);
 /* The logprobs values received, verbatim, as one JSON array text "[v1,v2,...]". */
 TKS_API const char *tks_assembler_logprobs(const tks_assembler *a, size_t choice, size_t *len);
-/* enum tks_finish (TKS_FINISH_NONE until a finish came), and the provider's own reason. */
+/* The finish as a value of enum tks_finish, TKS_FINISH_NONE until a finish came; and the
+ * provider's own reason word. */
 TKS_API int tks_assembler_finish_reason(const tks_assembler *a, size_t choice);
 TKS_API const char *tks_assembler_raw_finish(const tks_assembler *a, size_t choice, size_t *len);
 /* Tool calls of a choice; getters take a position 0 .. count-1 (in index order). */
