@@ -45,7 +45,8 @@ ASAN_OBJ := $(LIB_SRC:lib/%.c=$(B)/asan/obj/%.o)
 TESTS := $(TEST_SRC:test/%.c=$(B)/asan/%)
 FUZZ_REPLAY := $(FUZZ_SRC:test/fuzz/%.c=$(B)/asan/%)
 
-# The dependency flags come from pkg-config, after tools/install-deps made sure the
+# The dependency flags come from pkg-config (the library needs utf8proc and libm; cJSON
+# is for the CLI, the tests and the bench), after tools/install-deps made sure the
 # packages are there. Generating build/config.mk is what runs it, before anything else.
 NODEPS_GOALS := clean uninstall help
 ifeq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
@@ -57,6 +58,7 @@ $(B)/config.mk: tools/install-deps Makefile
 	@mkdir -p $(B)
 	@tools/install-deps build
 	@{ echo "DEPS_CFLAGS := $$(pkg-config --cflags libutf8proc libcjson)"; \
+	   echo "LIB_LIBS := $$(pkg-config --libs libutf8proc) -lm"; \
 	   echo "DEPS_LIBS := $$(pkg-config --libs libutf8proc libcjson)"; } > $@.tmp && mv $@.tmp $@
 
 .PHONY: all check demo bench fuzz install uninstall clean help test-deps meson-check
@@ -73,7 +75,7 @@ $(B)/libtokstream.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(B)/libtokstream.so.$(VERSION): $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,$(SONAME) -o $@ $^ $(DEPS_LIBS)
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined -o $@ $^ $(LIB_LIBS)
 
 $(B)/libtokstream.so: $(B)/libtokstream.so.$(VERSION)
 	ln -sf libtokstream.so.$(VERSION) $(B)/$(SONAME)
