@@ -64,7 +64,11 @@ $(B)/config.mk: tools/install-deps Makefile
 .PHONY: all check demo bench fuzz install uninstall clean help test-deps meson-check
 .DEFAULT_GOAL := all
 
-all: $(B)/libtokstream.a $(B)/libtokstream.so $(B)/tokstream $(B)/tokstream.pc
+# The libcurl example is built when libcurl is there (make check installs it).
+HAVE_CURL := $(shell pkg-config --exists libcurl 2>/dev/null && echo yes)
+EXAMPLES := $(if $(HAVE_CURL),$(B)/curl-client)
+
+all: $(B)/libtokstream.a $(B)/libtokstream.so $(B)/tokstream $(B)/tokstream.pc $(EXAMPLES)
 
 # ---- library ------------------------------------------------------------------------
 
@@ -107,6 +111,10 @@ $(B)/asan/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/replay.c $(B)/asan/libtokstream.a
 $(B)/asan/tokstream: $(CLI_SRC) cli/cli.h $(B)/asan/libtokstream.a
 	$(CC) $(BASE_CFLAGS) $(ASAN_CFLAGS) $(DEPS_CFLAGS) -Icli $(CLI_SRC) $(B)/asan/libtokstream.a $(DEPS_LIBS) -lm -o $@
 
+$(B)/curl-client: examples/curl-client.c include/tokstream.h $(B)/libtokstream.a
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $$(pkg-config --cflags libcurl) $< $(B)/libtokstream.a \
+	  $(LIB_LIBS) $$(pkg-config --libs libcurl) -o $@
+
 # Environment of every test program and script.
 TEST_ENV := TKS_TOP=$(CURDIR) TKS_BUILD=$(CURDIR)/$(B) TKS_CLI=$(CURDIR)/$(B)/asan/tokstream \
             TKS_TEST_DATA=$(CURDIR)/test/data TKS_SHARED=$(abspath ../shared) CC=$(CC) \
@@ -116,7 +124,7 @@ test-deps:
 	@tools/install-deps check
 
 # Every test program, script, fuzz-corpus replay, then the meson build and its tests.
-check: test-deps all $(TESTS) $(FUZZ_REPLAY) $(B)/asan/tokstream
+check: test-deps all $(B)/curl-client $(TESTS) $(FUZZ_REPLAY) $(B)/asan/tokstream
 	@chmod +x $(TEST_SH) 2>/dev/null || true
 	$(TEST_ENV) prove --exec '' --timer $(TESTS) $(FUZZ_REPLAY) $(TEST_SH)
 	@$(MAKE) --no-print-directory meson-check
