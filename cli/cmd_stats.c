@@ -45,9 +45,12 @@ static void end_stream(run *r, int64_t now) {
         r->bad = 1;
     }
     if (rc != TKS_OK) {
-        fprintf(stderr, "tokstream stats: %s: %s: %s (input byte %llu)\n", r->name,
-                tks_strerror(rc), tks_client_error(r->client),
-                (unsigned long long)tks_client_offset(r->client));
+        const char *why = tks_client_error(r->client);
+        if (strstr(why, "at byte ")) /* the library's message carries the position */
+            fprintf(stderr, "tokstream stats: %s: %s\n", r->name, why);
+        else
+            fprintf(stderr, "tokstream stats: %s: %s at byte %llu\n", r->name, *why ? why : tks_strerror(rc),
+                    (unsigned long long)tks_client_offset(r->client));
         r->bad = 1;
     }
     tks_stats_add(r->stats, r->timer);
@@ -98,8 +101,12 @@ static int replay_file(run *r, const char *path) {
     if (rc == TKS_OK) rc = tks_capture_reader_finish(cr);
     cli_close(f);
     if (rc != TKS_OK && rc != TKS_EIO) {
-        fprintf(stderr, "tokstream stats: %s: not a valid capture: %s (byte %llu)\n", path,
-                tks_capture_reader_error(cr), (unsigned long long)tks_capture_reader_offset(cr));
+        const char *why = tks_capture_reader_error(cr);
+        if (strstr(why, "at byte "))
+            fprintf(stderr, "tokstream stats: %s: not a valid capture: %s\n", path, why);
+        else
+            fprintf(stderr, "tokstream stats: %s: not a valid capture: %s at byte %llu\n", path,
+                    *why ? why : tks_strerror(rc), (unsigned long long)tks_capture_reader_offset(cr));
     } else if (rc == TKS_EIO) {
         fprintf(stderr, "tokstream stats: %s: read error\n", path);
     }

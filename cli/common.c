@@ -121,8 +121,9 @@ int cli_usage(const char *cmd, const char *msg) {
 }
 
 int cli_stream_error(const char *cmd, const char *what, uint64_t offset) {
-    fprintf(stderr, "tokstream %s: %s (input byte %llu)\n", cmd, what,
-            (unsigned long long)offset);
+    /* the library's messages already end "at byte N"; the others get the position here */
+    if (strstr(what, "at byte ")) fprintf(stderr, "tokstream %s: %s\n", cmd, what);
+    else fprintf(stderr, "tokstream %s: %s at byte %llu\n", cmd, what, (unsigned long long)offset);
     return CLI_BAD_STREAM;
 }
 

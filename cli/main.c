@@ -7,14 +7,16 @@ static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *synopsis;
+    int own_help; /* the command prints a fuller --help itself */
 } commands[] = {
-    {"events", cmd_events, "[--chunk N] [--ndjson|--json-array|--eventstream] [--comments] [FILE|-]"},
+    {"events", cmd_events, "[--chunk N] [--ndjson|--json-array|--eventstream] [--comments] [FILE|-]", 1},
     {"assemble", cmd_assemble, "[--chunk N] [--dialect D] [FILE|-]"},
     {"text", cmd_text, "[--chunk N] [--dialect D] [--json] [FILE|-]"},
     {"detok", cmd_detok, "--vocab FILE [--skip-special] [--grapheme] [--stop S]... [--chunk N] [--json] [IDS|-]"},
     {"record", cmd_record, "[--out FILE]"},
     {"stats", cmd_stats, "[--dialect D] [--json|--prometheus] [--capture FILE]... [FILE|-]"},
-    {"encode", cmd_encode, "--dialect openai-chat|anthropic [--model M] [FILE|-]"},
+    {"encode", cmd_encode,
+     "--dialect openai-chat|anthropic [--model M] [--id ID] [--created N] [--no-usage] [FILE|-]", 1},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -42,7 +44,7 @@ int main(int argc, char **argv) {
     }
     for (size_t i = 0; i < N_COMMANDS; i++) {
         if (strcmp(argv[1], commands[i].name) == 0) {
-            if (argc > 2 && cli_is_help(argv[2])) {
+            if (argc > 2 && cli_is_help(argv[2]) && !commands[i].own_help) {
                 printf("usage: tokstream %s %s\nsee tokstream(1)\n", commands[i].name,
                        commands[i].synopsis);
                 return CLI_OK;
