@@ -488,11 +488,9 @@ static const char *finish_word(int f) {
     }
 }
 
-/* The dialect names of tokstream(1) (kept here so the assembler stands alone). */
 static const char *dialect_word(int d) {
-    static const char *const names[] = {"auto", "openai-chat", "openai-responses",
-                                        "anthropic", "gemini", "ollama", "bedrock"};
-    return d >= 0 && d < (int)(sizeof names / sizeof names[0]) ? names[d] : "auto";
+    const char *name = tks_dialect_name(d);
+    return name ? name : "auto";
 }
 
 static int build_json(const tks_assembler *a, tks__buf *b) {
