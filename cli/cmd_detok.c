@@ -69,16 +69,25 @@ static int flush_ids(run *r, int final) {
     return rc;
 }
 
+/* Bad input: the ids read before it are still decoded (the output keeps everything
+ * received), then the error stands. */
+static int bad_input(run *r) {
+    r->bad = 1;
+    int rc = flush_ids(r, 1);
+    if (rc == TKS_OK) rc = tks_detok_finish(r->detok);
+    if (rc == TKS_OK && r->stop) rc = tks_stop_finish(r->stop);
+    return rc == TKS_OK ? TKS_EPROTO : rc;
+}
+
 static int add_id(run *r) {
     r->num[r->num_len] = 0;
     char *end;
     errno = 0;
     long long v = strtoll(r->num, &end, 10);
     if (*end || errno || v < INT32_MIN || v > INT32_MAX) {
-        fprintf(stderr, "tokstream detok: \"%s\" is not a token id (input byte %llu)\n", r->num,
+        fprintf(stderr, "tokstream detok: \"%s\" is not a token id at byte %llu\n", r->num,
                 (unsigned long long)r->num_off);
-        r->bad = 1;
-        return TKS_EPROTO;
+        return bad_input(r);
     }
     if (r->n == r->cap) {
         size_t nc = r->cap ? r->cap * 2 : 1024;
@@ -109,18 +118,16 @@ static int parse_push(void *ctx, const void *data, size_t len) {
             continue;
         }
         if (!(c == '-' || (c >= '0' && c <= '9'))) {
-            fprintf(stderr, "tokstream detok: unexpected character '%c' where a token id belongs (input byte %llu)\n",
+            fprintf(stderr, "tokstream detok: unexpected character '%c' where a token id belongs at byte %llu\n",
                     c >= 0x20 && c < 0x7f ? c : '?', (unsigned long long)r->in_off);
-            r->bad = 1;
-            return TKS_EPROTO;
+            return bad_input(r);
         }
         if (r->num_len == 0) r->num_off = r->in_off;
         if (r->num_len == sizeof r->num - 1) {
             r->num[r->num_len] = 0;
-            fprintf(stderr, "tokstream detok: \"%s...\" is not a token id (input byte %llu)\n", r->num,
+            fprintf(stderr, "tokstream detok: \"%s...\" is not a token id at byte %llu\n", r->num,
                     (unsigned long long)r->num_off);
-            r->bad = 1;
-            return TKS_EPROTO;
+            return bad_input(r);
         }
         r->num[r->num_len++] = c;
     }
