@@ -47,6 +47,9 @@ int cli_usage(const char *cmd, const char *msg);
 /* Reports a stream failure on stderr ("tokstream CMD: what at byte N") and returns
  * CLI_BAD_STREAM. */
 int cli_stream_error(const char *cmd, const char *what, uint64_t offset);
+/* When the message carries a provider's in-band error: says so on stderr and returns
+ * CLI_BAD_STREAM; else CLI_OK. */
+int cli_provider_error(const char *cmd, const tks_assembler *m);
 
 /* True when arg is "--help" or "-h". */
 int cli_is_help(const char *arg);

@@ -30,7 +30,7 @@ int cmd_assemble(int argc, char **argv) {
         }
     }
     FILE *f = cli_open(path);
-    if (!f) return CLI_BAD_STREAM;
+    if (!f) return CLI_USAGE; /* an input that cannot be opened, as in every command */
     tks_client *c;
     int rc = tks_client_new(&c, &cfg, NULL, NULL);
     if (rc) {
@@ -63,6 +63,8 @@ int cmd_assemble(int argc, char **argv) {
     int status = CLI_OK;
     if (read_failed) {
         status = cli_stream_error("assemble", "read error", total);
+    } else if ((status = cli_provider_error("assemble", m)) != CLI_OK) {
+        /* the provider's error says more than the missing terminal marker after it */
     } else if (rc != TKS_OK) {
         const char *why = tks_client_error(c);
         status = cli_stream_error("assemble", *why ? why : tks_strerror(rc), tks_client_offset(c));

@@ -31,12 +31,14 @@ static const char encode_help[] =
     "                                      error, or another word kept as it is\n"
     "  {\"usage\":{\"input_tokens\":N,\"output_tokens\":N,\"total_tokens\":N,\n"
     "            \"reasoning_tokens\":N,\"cached_tokens\":N}}   each optional; totals\n"
-    "  {\"error\":{\"message\":S,\"type\":S,\"code\":S|N}}   an in-band error; ends the stream\n"
+    "  {\"error\":{\"message\":S,\"type\":S,\"code\":S|N}}   an in-band error (anthropic: ends\n"
+    "                                      the stream; openai-chat: a chunk, the stream goes on)\n"
     "  {\"done\":true}                       end the stream now (end of input does too)\n"
     "Strings cannot carry U+0000 (it ends the string). The id defaults to a fresh one,\n"
     "--created to the current time.\n"
     "Exit status: 0 success; 1 a malformed line or a delta the dialect refuses (stderr\n"
-    "names the line; stdout holds the events written before it); 2 usage.\n";
+    "names the line; stdout holds the events written before it); 2 usage or an input\n"
+    "file that cannot be opened.\n";
 
 typedef struct enc_cli {
     int write_failed;
@@ -261,7 +263,7 @@ int cmd_encode(int argc, char **argv) {
         return cli_usage("encode", "--dialect must be openai-chat or anthropic");
 
     FILE *in = cli_open(path);
-    if (!in) return CLI_BAD_STREAM;
+    if (!in) return CLI_USAGE; /* an input that cannot be opened, as in every command */
 
     /* A fresh id for each run unless --id: the library makes it from this seed. */
     char seed[64];

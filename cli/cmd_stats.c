@@ -120,7 +120,7 @@ static int write_out(void *user, const char *bytes, size_t len) {
     return fwrite(bytes, 1, len, (FILE *)user) == len ? 0 : 1;
 }
 
-/* "12.345678" from ns, or "-" for a metric with no samples. */
+/* Milliseconds with three decimals from ns, or the plain integer (counts). */
 static void cell(char *b, size_t cap, int64_t v, int unit_ns) {
     if (unit_ns) {
         v = (v + 500) / 1000; /* microseconds, rounded */
@@ -185,10 +185,13 @@ int cmd_stats(int argc, char **argv) {
                 free(captures);
                 return cli_usage("stats", "unknown dialect");
             }
-        } else if (strcmp(a, "--json") == 0) {
-            format = OUT_JSON;
-        } else if (strcmp(a, "--prometheus") == 0) {
-            format = OUT_PROM;
+        } else if (strcmp(a, "--json") == 0 || strcmp(a, "--prometheus") == 0) {
+            int want = a[2] == 'j' ? OUT_JSON : OUT_PROM;
+            if (format != OUT_TABLE && format != want) {
+                free(captures);
+                return cli_usage("stats", "give one of --json and --prometheus");
+            }
+            format = want;
         } else if (strcmp(a, "--capture") == 0 && i + 1 < argc) {
             captures[ncap++] = argv[++i];
         } else if ((a[0] != '-' || strcmp(a, "-") == 0) && !file) {

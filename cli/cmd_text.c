@@ -93,7 +93,7 @@ int cmd_text(int argc, char **argv) {
         }
     }
     FILE *f = cli_open(path);
-    if (!f) return CLI_BAD_STREAM;
+    if (!f) return CLI_USAGE; /* an input that cannot be opened, as in every command */
     tks_client *c;
     int rc = tks_client_new(&c, &cfg, json ? on_json : on_text, NULL);
     if (rc) {
@@ -110,7 +110,8 @@ int cmd_text(int argc, char **argv) {
         status = cli_stream_error("text", "read error", total);
     } else {
         if (rc == TKS_OK) rc = tks_client_finish(c);
-        if (rc != TKS_OK) {
+        status = cli_provider_error("text", tks_client_message(c));
+        if (rc != TKS_OK && status == CLI_OK) {
             const char *why = tks_client_error(c);
             status = cli_stream_error("text", *why ? why : tks_strerror(rc), tks_client_offset(c));
         }

@@ -127,4 +127,17 @@ int cli_stream_error(const char *cmd, const char *what, uint64_t offset) {
     return CLI_BAD_STREAM;
 }
 
+int cli_provider_error(const char *cmd, const tks_assembler *m) {
+    if (!tks_assembler_has_error(m)) return CLI_OK;
+    size_t ml = 0, cl = 0, tl = 0;
+    const char *msg = tks_assembler_error_message(m, &ml);
+    const char *code = tks_assembler_error_code(m, &cl);
+    const char *type = tks_assembler_error_type(m, &tl);
+    fprintf(stderr, "tokstream %s: the provider sent an error: %.*s", cmd, (int)ml, msg ? msg : "");
+    if (type) fprintf(stderr, " (type %.*s)", (int)tl, type);
+    if (code) fprintf(stderr, " (code %.*s)", (int)cl, code);
+    fputc('\n', stderr);
+    return CLI_BAD_STREAM;
+}
+
 int cli_is_help(const char *arg) { return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0; }

@@ -25,7 +25,8 @@ static void usage(FILE *out) {
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  tokstream %-8s %s\n", commands[i].name, commands[i].synopsis);
     fprintf(out, "  tokstream --version | --help | COMMAND --help\n"
-                 "exit status: 0 success, 1 malformed or truncated stream, 2 usage\n"
+                 "exit status: 0 success, 1 malformed or truncated stream (or a provider's error),\n"
+                 "2 usage or a file that cannot be opened\n"
                  "see tokstream(1)\n");
 }
 

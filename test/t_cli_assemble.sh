@@ -40,11 +40,22 @@ printf '{"model":"m","message":{"content":"ok"},"done":false}\n{"model": nope}\n
 grep -q '"content":"ok"' "$tmp/out"; t $? "malformed stream: what came before is printed"
 grep -q 'byte' "$tmp/err"; t $? "malformed stream: stderr gives the byte position"
 
+# an in-band error: the message (with its error) on stdout, exit 1, the provider's words on stderr
+printf 'data: {"choices":[{"index":0,"delta":{"content":"ok"}}]}\n\ndata: {"error":{"message":"Rate limit reached","type":"rate_limit","code":"429"}}\n\ndata: [DONE]\n\n' >"$tmp/inband.sse"
+for cmd in assemble text; do
+    "$cli" $cmd "$tmp/inband.sse" >"$tmp/out" 2>"$tmp/err"; rc=$?
+    [ $rc -eq 1 ]; t $? "$cmd, in-band error: exit 1"
+    grep -q 'Rate limit reached' "$tmp/err" && grep -q '429' "$tmp/err"; t $? "$cmd, in-band error: stderr gives the provider's message and code"
+    grep -q 'ok' "$tmp/out"; t $? "$cmd, in-band error: the content before it is printed"
+done
+"$cli" assemble "$tmp/inband.sse" 2>/dev/null | grep -q '"error":{"message":"Rate limit reached"'; t $? "assemble, in-band error: the message holds it"
+
 "$cli" assemble --dialect nonsense "$f" >/dev/null 2>&1; [ $? -eq 2 ]; t $? "unknown dialect: exit 2"
 "$cli" assemble --bogus "$f" >/dev/null 2>&1; [ $? -eq 2 ]; t $? "unknown option: exit 2"
 "$cli" assemble --dialect anthropic "$f" >"$tmp/out" 2>/dev/null; [ $? -eq 1 ]; t $? "wrong dialect forced: not complete, exit 1"
 "$cli" assemble --dialect openai-chat "$f" >"$tmp/out" 2>/dev/null; t $? "--dialect openai-chat: exit 0"
-"$cli" assemble /nonexistent/file >/dev/null 2>&1; [ $? -ne 0 ]; t $? "missing file: non-zero exit"
+"$cli" assemble /nonexistent/file >/dev/null 2>&1; [ $? -eq 2 ]; t $? "missing file: exit 2 (as in every command)"
+"$cli" text /nonexistent/file >/dev/null 2>&1; [ $? -eq 2 ]; t $? "text, missing file: exit 2"
 
 # text: the content exactly, at any chunking
 "$cli" text "$f" >"$tmp/text"; t $? "text exits 0"

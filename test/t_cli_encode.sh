@@ -127,7 +127,7 @@ usage --dialect openai-chat --bogus
 usage --dialect openai-chat --created -5
 usage --dialect openai-chat a b
 "$cli" encode --dialect openai-chat /nonexistent/file >/dev/null 2>"$tmp/err"
-[ $? = 1 ]; t $? "a missing file: exit 1"
+[ $? = 2 ]; t $? "a missing file: exit 2 (as in every command)"
 "$cli" encode --dialect openai-chat --help >"$tmp/help"
 t $? "--help: exit 0"
 grep -q '"tool_args"' "$tmp/help" && grep -q 'Exit status' "$tmp/help"; t $? "--help documents the input lines and exit statuses"

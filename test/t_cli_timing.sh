@@ -198,5 +198,7 @@ else
     echo "# no ../shared: the recorded fixtures are not checked"
 fi
 
+"$cli" stats --json --prometheus </dev/null >/dev/null 2>&1; [ $? -eq 2 ]; t $? "--json with --prometheus: usage error"
+
 echo "1..$n"
 exit $fail
