@@ -1,29 +1,39 @@
 /* sse_parser.c - tks_sse_parser: bytes -> events under the WHATWG "event stream" rules
  * (HTML Living Standard 9.2.5/9.2.6; ../shared/research/formats.md section 8).
  *
- * Speed comes from three things. Line ends are found in one vector pass (SSE2, or a
- * word-at-a-time fallback) that also notes the line's first byte >= 0x80, so each byte
- * is scanned once and lone-CR streams stay linear. Only a line holding such a byte is
- * checked as UTF-8 (SSSE3 chosen at run time, else scalar with an ASCII fast path; the
- * shared decoder tks__utf8_char has the last word on anything invalid). And a value
- * lying in the caller's push buffer is referenced, not copied: an event made of one data
- * line reaches the callback pointing into the caller's bytes. Only what must outlive the
- * push (an unfinished event or line) is copied, once, when the push ends. */
+ * Two stages per push, 4 KiB at a time. Stage 1 classifies 64-byte blocks with vector
+ * compares into bitmasks of line ends (CR, and LF unless it follows a CR), and in the
+ * same pass validates the bytes as one UTF-8 stream (the lookup method), noting each
+ * block that may hold an error. Stage 2 walks the line ends bit by bit: a line whose
+ * bytes lie after the last flagged block is known to be valid UTF-8 (line ends are
+ * ASCII, so a valid stream cut at them gives valid lines), and only the other lines are
+ * checked one by one (and get U+FFFD replacements). Stage 1 comes as AVX2, SSSE3, SSE2
+ * (line ends only; a block with a byte >= 0x80 counts as flagged) and word-at-a-time C,
+ * chosen per parser at tks_sse_parser_new from what the CPU supports; the environment
+ * variable TKS_SSE_SIMD=avx2|ssse3|sse2|scalar caps the choice (for tests and fuzzing).
+ *
+ * A value lying in the caller's push buffer is referenced, not copied: an event made of
+ * one data line reaches the callback pointing into the caller's bytes. Only what must
+ * outlive the push (an unfinished event or line) is copied, once, when the push ends; a
+ * line continued from an earlier push carries its validation state along. */
 #include "internal.h"
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-/* SSSE3 validation of UTF-8, chosen at run time (gcc/clang on x86 only). */
+#include <stdlib.h>
+
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && !defined(TKS_NO_SIMD)
-#include <tmmintrin.h>
-#define HAVE_UTF8_SSSE3 1
+#include <immintrin.h>
+#define HAVE_X86_SIMD 1
+#define TKS_TARGET(t) __attribute__((target(t)))
+#else
+#define HAVE_X86_SIMD 0
 #endif
 
 #if defined(__GNUC__)
 #define TKS_HOT_INLINE __attribute__((always_inline)) inline
+#define TKS_NOINLINE __attribute__((noinline))
 #else
 #define TKS_HOT_INLINE inline
+#define TKS_NOINLINE
 #endif
 
 /* p->st bits */
@@ -33,6 +43,14 @@
 #define ST_ID_PENDING 0x08u /* an id field set the id buffer since the last blank line */
 #define ST_STOPPED 0x10u
 #define ST_FINISHED 0x20u
+#define ST_LINE_OK 0x40u    /* p->line holds valid UTF-8 but maybe for an unfinished last
+                               sequence (that the next push's stage 1 checks) */
+
+/* Stage 1 variants (p->isa) */
+#define ISA_SCALAR 0
+#define ISA_SSE2 1
+#define ISA_SSSE3 2
+#define ISA_AVX2 3
 
 struct tks_sse_parser {
     tks_alloc alloc;
@@ -55,6 +73,7 @@ struct tks_sse_parser {
     uint32_t st;          /* ST_* */
     uint8_t bom;          /* leading BOM bytes matched so far */
     uint8_t ndata;        /* data lines in the event: 0, 1, 2 = two or more */
+    uint8_t isa;          /* ISA_*: the stage 1 variant */
 };
 
 /* Per-push state: values that still point into the caller's bytes (or into p->line,
@@ -69,6 +88,28 @@ typedef struct push_ctx {
 
 static const unsigned char BOM[3] = {0xEF, 0xBB, 0xBF};
 
+/* The best stage 1 variant this CPU runs, capped by TKS_SSE_SIMD. */
+static uint8_t pick_isa(void) {
+    int isa = ISA_SCALAR;
+#if HAVE_X86_SIMD
+    if (__builtin_cpu_supports("sse2")) {
+        isa = ISA_SSE2;
+        if (__builtin_cpu_supports("ssse3")) {
+            isa = ISA_SSSE3;
+            if (__builtin_cpu_supports("avx2")) isa = ISA_AVX2;
+        }
+    }
+#endif
+    const char *cap = getenv("TKS_SSE_SIMD");
+    if (cap && *cap) {
+        int want = strcmp(cap, "avx2") == 0    ? ISA_AVX2
+                   : strcmp(cap, "ssse3") == 0 ? ISA_SSSE3
+                   : strcmp(cap, "sse2") == 0  ? ISA_SSE2
+                                               : ISA_SCALAR;
+        if (want < isa) isa = want;
+    }
+    return (uint8_t)isa;
+}
 /* ---- errors ---------------------------------------------------------------------- */
 
 static int fail(tks_sse_parser *p, int code, uint64_t off, const char *msg) {
@@ -98,7 +139,7 @@ static int fail_mem(tks_sse_parser *p, int rc, uint64_t off) {
 /* Length of the leading run of ASCII bytes. */
 static size_t ascii_len(const unsigned char *s, size_t n) {
     size_t i = 0;
-#if defined(__SSE2__)
+#if HAVE_X86_SIMD && defined(__SSE2__)
     for (; i + 64 <= n; i += 64) {
         __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
         __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 16));
@@ -184,13 +225,14 @@ static size_t utf8_valid(const char *text, size_t n) {
     return i;
 }
 
-#if HAVE_UTF8_SSSE3
+
+#if HAVE_X86_SIMD
 /*
- * Is s[0..n) valid UTF-8? 16 bytes at a time with the "lookup" method (Keiser & Lemire,
- * "Validating UTF-8 in less than one instruction per byte", 2021): three table lookups
- * on the high and low nibbles of each byte and its predecessor flag every bad pair, and
- * the bytes two and three back say where a third or fourth byte is due. Yes/no only:
- * when it says no, the scalar path finds the exact place.
+ * The "lookup" UTF-8 check (Keiser & Lemire, "Validating UTF-8 in less than one
+ * instruction per byte", 2021): three table lookups on the high and low nibbles of each
+ * byte and its predecessor flag every bad pair, and the bytes two and three back say
+ * where a third or fourth byte is due. Each vector's result is non-zero in the bytes
+ * that show an error (a byte's verdict depends only on it and the three before it).
  */
 #define U8_TS 0x01   /* too short: a lead or ASCII byte where a continuation is due */
 #define U8_TL 0x02   /* too long: a continuation after ASCII */
@@ -201,64 +243,278 @@ static size_t utf8_valid(const char *text, size_t n) {
 #define U8_B1000 0x40 /* above U+10FFFF (second byte 1000xxxx), or overlong 4-byte form */
 #define U8_TC 0x80   /* two continuations in a row */
 #define U8_CARRY (U8_TS | U8_TL | U8_TC)
+#define U8_HI4 (char)(U8_CARRY | U8_BIG | U8_B1000)
+/* by the previous byte's high nibble */
+#define U8_T1H                                                                             \
+    U8_TL, U8_TL, U8_TL, U8_TL, U8_TL, U8_TL, U8_TL, U8_TL,     /* 0xxx: ASCII */          \
+        (char)U8_TC, (char)U8_TC, (char)U8_TC, (char)U8_TC,     /* 10xx: continuation */   \
+        U8_TS | U8_O2, U8_TS, U8_TS | U8_O3 | U8_SUR,           /* 1100, 1101, 1110 */     \
+        U8_TS | U8_BIG | U8_B1000                               /* 1111 */
+/* by the previous byte's low nibble */
+#define U8_T1L                                                                             \
+    (char)(U8_CARRY | U8_O3 | U8_O2 | U8_B1000), (char)(U8_CARRY | U8_O2), (char)U8_CARRY,    \
+        (char)U8_CARRY, (char)(U8_CARRY | U8_BIG), U8_HI4, U8_HI4, U8_HI4, U8_HI4, U8_HI4,    \
+        U8_HI4, U8_HI4, U8_HI4, (char)(U8_CARRY | U8_BIG | U8_B1000 | U8_SUR), U8_HI4, U8_HI4
+/* by this byte's high nibble */
+#define U8_T2H                                                                             \
+    U8_TS, U8_TS, U8_TS, U8_TS, U8_TS, U8_TS, U8_TS, U8_TS, /* ASCII */                    \
+        (char)(U8_TL | U8_O2 | U8_TC | U8_O3 | U8_B1000),   /* 1000 */                     \
+        (char)(U8_TL | U8_O2 | U8_TC | U8_O3 | U8_BIG),     /* 1001 */                     \
+        (char)(U8_TL | U8_O2 | U8_TC | U8_SUR | U8_BIG),    /* 1010 */                     \
+        (char)(U8_TL | U8_O2 | U8_TC | U8_SUR | U8_BIG),    /* 1011 */                     \
+        U8_TS, U8_TS, U8_TS, U8_TS                          /* 11xx: a lead */
 
-/* n >= 32. */
-__attribute__((target("ssse3"))) static int utf8_ok_ssse3(const unsigned char *s, size_t n) {
-    const __m128i b1_high = _mm_setr_epi8(
-        U8_TL, U8_TL, U8_TL, U8_TL, U8_TL, U8_TL, U8_TL, U8_TL, /* 0xxx: ASCII */
-        (char)U8_TC, (char)U8_TC, (char)U8_TC, (char)U8_TC,     /* 10xx: continuation */
-        U8_TS | U8_O2, U8_TS, U8_TS | U8_O3 | U8_SUR,            /* 1100, 1101, 1110 */
-        U8_TS | U8_BIG | U8_B1000);                              /* 1111 */
-    const __m128i b1_low = _mm_setr_epi8(
-        (char)(U8_CARRY | U8_O3 | U8_O2 | U8_B1000), (char)(U8_CARRY | U8_O2), (char)U8_CARRY,
-        (char)U8_CARRY, (char)(U8_CARRY | U8_BIG), (char)(U8_CARRY | U8_BIG | U8_B1000),
-        (char)(U8_CARRY | U8_BIG | U8_B1000), (char)(U8_CARRY | U8_BIG | U8_B1000),
-        (char)(U8_CARRY | U8_BIG | U8_B1000), (char)(U8_CARRY | U8_BIG | U8_B1000),
-        (char)(U8_CARRY | U8_BIG | U8_B1000), (char)(U8_CARRY | U8_BIG | U8_B1000),
-        (char)(U8_CARRY | U8_BIG | U8_B1000), (char)(U8_CARRY | U8_BIG | U8_B1000 | U8_SUR),
-        (char)(U8_CARRY | U8_BIG | U8_B1000), (char)(U8_CARRY | U8_BIG | U8_B1000));
-    const __m128i b2_high = _mm_setr_epi8(
-        U8_TS, U8_TS, U8_TS, U8_TS, U8_TS, U8_TS, U8_TS, U8_TS, /* ASCII */
-        (char)(U8_TL | U8_O2 | U8_TC | U8_O3 | U8_B1000),       /* 1000 */
-        (char)(U8_TL | U8_O2 | U8_TC | U8_O3 | U8_BIG),         /* 1001 */
-        (char)(U8_TL | U8_O2 | U8_TC | U8_SUR | U8_BIG),        /* 1010 */
-        (char)(U8_TL | U8_O2 | U8_TC | U8_SUR | U8_BIG),        /* 1011 */
-        U8_TS, U8_TS, U8_TS, U8_TS);                            /* 11xx: a lead */
-    const __m128i nib = _mm_set1_epi8(0x0F), zero = _mm_setzero_si128();
-    const __m128i third = _mm_set1_epi8((char)(0xE0 - 1)), fourth = _mm_set1_epi8((char)(0xF0 - 1));
-    const __m128i flag80 = _mm_set1_epi8((char)0x80);
+/* Errors shown by the 16 bytes in, after the 16 bytes prev. */
+TKS_TARGET("ssse3") static TKS_HOT_INLINE __m128i u8_err16(__m128i in, __m128i prev) {
+    const __m128i t1h = _mm_setr_epi8(U8_T1H), t1l = _mm_setr_epi8(U8_T1L);
+    const __m128i t2h = _mm_setr_epi8(U8_T2H), nib = _mm_set1_epi8(0x0F);
+    __m128i p1 = _mm_alignr_epi8(in, prev, 15);
+    __m128i p2 = _mm_alignr_epi8(in, prev, 14);
+    __m128i p3 = _mm_alignr_epi8(in, prev, 13);
+    __m128i sc = _mm_and_si128(
+        _mm_and_si128(_mm_shuffle_epi8(t1h, _mm_and_si128(_mm_srli_epi16(p1, 4), nib)),
+                      _mm_shuffle_epi8(t1l, _mm_and_si128(p1, nib))),
+        _mm_shuffle_epi8(t2h, _mm_and_si128(_mm_srli_epi16(in, 4), nib)));
+    /* a third byte is due after E0..FF two back, a fourth after F0..FF three back: the
+     * saturated differences have their high bit set exactly then */
+    __m128i must = _mm_or_si128(_mm_subs_epu8(p2, _mm_set1_epi8(0x60)),
+                                _mm_subs_epu8(p3, _mm_set1_epi8(0x70)));
+    must = _mm_and_si128(must, _mm_set1_epi8((char)0x80));
+    return _mm_xor_si128(must, sc);
+}
+
+/* The same for 32 bytes. */
+TKS_TARGET("avx2") static TKS_HOT_INLINE __m256i u8_err32(__m256i in, __m256i prev) {
+    const __m256i t1h = _mm256_setr_epi8(U8_T1H, U8_T1H), t1l = _mm256_setr_epi8(U8_T1L, U8_T1L);
+    const __m256i t2h = _mm256_setr_epi8(U8_T2H, U8_T2H), nib = _mm256_set1_epi8(0x0F);
+    __m256i sh = _mm256_permute2x128_si256(prev, in, 0x21); /* prev's high half, in's low */
+    __m256i p1 = _mm256_alignr_epi8(in, sh, 15);
+    __m256i p2 = _mm256_alignr_epi8(in, sh, 14);
+    __m256i p3 = _mm256_alignr_epi8(in, sh, 13);
+    __m256i sc = _mm256_and_si256(
+        _mm256_and_si256(
+            _mm256_shuffle_epi8(t1h, _mm256_and_si256(_mm256_srli_epi16(p1, 4), nib)),
+            _mm256_shuffle_epi8(t1l, _mm256_and_si256(p1, nib))),
+        _mm256_shuffle_epi8(t2h, _mm256_and_si256(_mm256_srli_epi16(in, 4), nib)));
+    __m256i must = _mm256_or_si256(_mm256_subs_epu8(p2, _mm256_set1_epi8(0x60)),
+                                   _mm256_subs_epu8(p3, _mm256_set1_epi8(0x70)));
+    must = _mm256_and_si256(must, _mm256_set1_epi8((char)0x80));
+    return _mm256_xor_si256(must, sc);
+}
+
+/* Is s[0..n) valid UTF-8? n >= 32. Yes/no only: when it says no, the scalar path finds
+ * the exact place. */
+TKS_TARGET("ssse3") static int utf8_ok_ssse3(const unsigned char *s, size_t n) {
+    const __m128i zero = _mm_setzero_si128();
     __m128i prev = zero, err = zero;
-#define U8_BLOCK(in)                                                                           \
-    do {                                                                                       \
-        __m128i p1 = _mm_alignr_epi8(in, prev, 15);                                            \
-        __m128i p2 = _mm_alignr_epi8(in, prev, 14);                                            \
-        __m128i p3 = _mm_alignr_epi8(in, prev, 13);                                            \
-        __m128i sc = _mm_and_si128(                                                            \
-            _mm_and_si128(_mm_shuffle_epi8(b1_high, _mm_and_si128(_mm_srli_epi16(p1, 4), nib)), \
-                          _mm_shuffle_epi8(b1_low, _mm_and_si128(p1, nib))),                  \
-            _mm_shuffle_epi8(b2_high, _mm_and_si128(_mm_srli_epi16(in, 4), nib)));            \
-        __m128i must = _mm_or_si128(_mm_subs_epu8(p2, third), _mm_subs_epu8(p3, fourth));     \
-        must = _mm_and_si128(_mm_cmpgt_epi8(must, zero), flag80);                              \
-        err = _mm_or_si128(err, _mm_xor_si128(must, sc));                                      \
-        prev = in;                                                                             \
-    } while (0)
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
         __m128i in = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-        U8_BLOCK(in);
+        err = _mm_or_si128(err, u8_err16(in, prev));
+        prev = in;
     }
     if (i < n) { /* the last 16 bytes again, after their own 16 predecessors (n >= 32) */
         prev = _mm_loadu_si128((const __m128i *)(const void *)(s + n - 32));
         __m128i in = _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16));
-        U8_BLOCK(in);
+        err = _mm_or_si128(err, u8_err16(in, prev));
+        prev = in;
     }
     /* then NULs: a sequence cut short by the end meets ASCII, which is an error */
-    U8_BLOCK(zero);
-#undef U8_BLOCK
+    err = _mm_or_si128(err, u8_err16(zero, prev));
     return _mm_movemask_epi8(_mm_cmpeq_epi8(err, zero)) == 0xFFFF;
 }
 #endif
 
+/* ---- stage 1: line ends and UTF-8, 64 bytes at a time ---------------------------- */
+
+/* What one block hands the next. */
+typedef struct scan_carry {
+    uint64_t cr; /* 1: the byte before the next block is a CR (an LF there pairs with it) */
+    int hi;      /* the block before held a byte >= 0x80: its last sequence may go on */
+} scan_carry;
+
+/* A block's line ends from its LF and CR bits: every CR, and every LF not after a CR. */
+#define EOL_BITS(lfm, crm, crc) ((crm) | ((lfm) & ~(((crm) << 1) | (crc))))
+
+/*
+ * Stage 1 over nblk 64-byte blocks at s: eol[b] = block b's line ends (bit i = byte i).
+ * With check, returns a bit per block that may hold invalid UTF-8: the stream is checked
+ * from its context, prev = the 32 bytes before s, and each error counts in the block of
+ * the byte that shows it (only the positions in last_mask count in the last block: a
+ * zero-padded tail). The SSE2 and scalar variants do not validate: every block holding
+ * a byte >= 0x80 counts. k carries the state from block to block and push to push.
+ */
+typedef uint64_t stage1_fn(const unsigned char *s, size_t nblk, const unsigned char *prev,
+                           uint64_t *eol, scan_carry *k, uint64_t last_mask, int check);
+
+#if HAVE_X86_SIMD
+TKS_TARGET("avx2")
+static uint64_t stage1_avx2(const unsigned char *s, size_t nblk, const unsigned char *prevp,
+                            uint64_t *eol, scan_carry *k, uint64_t last_mask, int check) {
+    const __m256i lf = _mm256_set1_epi8('\n'), cr = _mm256_set1_epi8('\r');
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i prev = _mm256_loadu_si256((const __m256i *)(const void *)prevp);
+    uint64_t crc = k->cr, bad = 0;
+    int hip = k->hi;
+    for (size_t b = 0; b < nblk; b++, s += 64) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)s);
+        __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(s + 32));
+        uint64_t lfm = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, lf)) |
+                       (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(y, lf)) << 32;
+        uint64_t crm = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, cr)) |
+                       (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(y, cr)) << 32;
+        eol[b] = EOL_BITS(lfm, crm, crc);
+        crc = crm >> 63;
+        if (check) {
+            int hi = _mm256_movemask_epi8(_mm256_or_si256(x, y)) != 0;
+            if (hi | hip) {
+                __m256i ex = u8_err32(x, prev), ey = u8_err32(y, x);
+                __m256i e = _mm256_or_si256(ex, ey);
+                if (!_mm256_testz_si256(e, e)) {
+                    uint64_t where = ~(uint64_t)0;
+                    if (b + 1 == nblk && last_mask != ~(uint64_t)0)
+                        where = ~((uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(ex, zero)) |
+                                  (uint64_t)(uint32_t)_mm256_movemask_epi8(
+                                      _mm256_cmpeq_epi8(ey, zero)) << 32) & last_mask;
+                    if (where) bad |= (uint64_t)1 << b;
+                }
+            }
+            hip = hi;
+            prev = y;
+        }
+    }
+    k->cr = crc;
+    k->hi = hip;
+    return bad;
+}
+
+TKS_TARGET("ssse3")
+static uint64_t stage1_ssse3(const unsigned char *s, size_t nblk, const unsigned char *prevp,
+                             uint64_t *eol, scan_carry *k, uint64_t last_mask, int check) {
+    const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+    const __m128i zero = _mm_setzero_si128();
+    __m128i prev = _mm_loadu_si128((const __m128i *)(const void *)(prevp + 16));
+    uint64_t crc = k->cr, bad = 0;
+    int hip = k->hi;
+    for (size_t b = 0; b < nblk; b++, s += 64) {
+        __m128i v[4];
+        uint64_t lfm = 0, crm = 0;
+        unsigned hi = 0;
+        for (int j = 0; j < 4; j++) {
+            v[j] = _mm_loadu_si128((const __m128i *)(const void *)(s + 16 * j));
+            lfm |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v[j], lf)) << 16 * j;
+            crm |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v[j], cr)) << 16 * j;
+        }
+        eol[b] = EOL_BITS(lfm, crm, crc);
+        crc = crm >> 63;
+        if (check) {
+            hi = (unsigned)_mm_movemask_epi8(
+                _mm_or_si128(_mm_or_si128(v[0], v[1]), _mm_or_si128(v[2], v[3])));
+            if (hi | (unsigned)hip) {
+                __m128i e[4];
+                e[0] = u8_err16(v[0], prev);
+                e[1] = u8_err16(v[1], v[0]);
+                e[2] = u8_err16(v[2], v[1]);
+                e[3] = u8_err16(v[3], v[2]);
+                __m128i any = _mm_or_si128(_mm_or_si128(e[0], e[1]), _mm_or_si128(e[2], e[3]));
+                if (_mm_movemask_epi8(_mm_cmpeq_epi8(any, zero)) != 0xFFFF) {
+                    uint64_t where = ~(uint64_t)0;
+                    if (b + 1 == nblk && last_mask != ~(uint64_t)0) {
+                        uint64_t okm = 0;
+                        for (int j = 0; j < 4; j++)
+                            okm |= (uint64_t)(unsigned)_mm_movemask_epi8(
+                                       _mm_cmpeq_epi8(e[j], zero)) << 16 * j;
+                        where = ~okm & last_mask;
+                    }
+                    if (where) bad |= (uint64_t)1 << b;
+                }
+            }
+            hip = hi != 0;
+            prev = v[3];
+        }
+    }
+    k->cr = crc;
+    k->hi = hip;
+    return bad;
+}
+
+TKS_TARGET("sse2")
+static uint64_t stage1_sse2(const unsigned char *s, size_t nblk, const unsigned char *prevp,
+                            uint64_t *eol, scan_carry *k, uint64_t last_mask, int check) {
+    const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+    uint64_t crc = k->cr, bad = 0;
+    (void)prevp;
+    (void)last_mask; /* the zero padding holds no byte >= 0x80 */
+    for (size_t b = 0; b < nblk; b++, s += 64) {
+        uint64_t lfm = 0, crm = 0;
+        unsigned hi = 0;
+        for (int j = 0; j < 4; j++) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + 16 * j));
+            lfm |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf)) << 16 * j;
+            crm |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, cr)) << 16 * j;
+            hi |= (unsigned)_mm_movemask_epi8(v);
+        }
+        eol[b] = EOL_BITS(lfm, crm, crc);
+        crc = crm >> 63;
+        if (check && hi) bad |= (uint64_t)1 << b;
+    }
+    k->cr = crc;
+    return bad;
+}
+#endif
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* 0x80 in each byte of w equal to c (exact: no borrow between bytes) */
+#define EQ8(w, c)                                                                          \
+    (~(((((w) ^ REP8(c)) & REP8(0x7F)) + REP8(0x7F)) | ((w) ^ REP8(c))) & REP8(0x80))
+/* the 8 high bits of m (a word of 0x00/0x80 bytes) as an 8-bit mask, byte 0 lowest */
+#define BITS8(m) ((((m) >> 7) * UINT64_C(0x0102040810204080)) >> 56)
+#endif
+
+static uint64_t stage1_scalar(const unsigned char *s, size_t nblk, const unsigned char *prevp,
+                              uint64_t *eol, scan_carry *k, uint64_t last_mask, int check) {
+    uint64_t crc = k->cr, bad = 0;
+    (void)prevp;
+    (void)last_mask;
+    for (size_t b = 0; b < nblk; b++, s += 64) {
+        uint64_t lfm = 0, crm = 0, hi = 0;
+#ifdef EQ8
+        for (int j = 0; j < 8; j++) { /* word at a time */
+            uint64_t w;
+            memcpy(&w, s + 8 * j, 8);
+            hi |= w;
+            lfm |= BITS8(EQ8(w, '\n')) << 8 * j;
+            crm |= BITS8(EQ8(w, '\r')) << 8 * j;
+        }
+#else
+        for (int j = 0; j < 64; j++) {
+            hi |= s[j];
+            lfm |= (uint64_t)(s[j] == '\n') << j;
+            crm |= (uint64_t)(s[j] == '\r') << j;
+        }
+#endif
+        eol[b] = EOL_BITS(lfm, crm, crc);
+        crc = crm >> 63;
+        if (check && (hi & REP8(0x80))) bad |= (uint64_t)1 << b;
+    }
+    k->cr = crc;
+    return bad;
+}
+
+static stage1_fn *stage1_for(int isa) {
+    switch (isa) {
+#if HAVE_X86_SIMD
+    case ISA_AVX2:
+        return stage1_avx2;
+    case ISA_SSSE3:
+        return stage1_ssse3;
+    case ISA_SSE2:
+        return stage1_sse2;
+#endif
+    default:
+        return stage1_scalar;
+    }
+}
 /* Size of s once its invalid sequences are replaced by U+FFFD (maximal subparts). A
  * sequence cut short by the end of the value (the line ended) is one maximal subpart. */
 static size_t replaced_len(const char *text, size_t n, size_t ok) {
@@ -295,22 +551,29 @@ static int append_text(tks__buf *b, const tks_alloc *a, const char *text, size_t
     return rc;
 }
 
-/* Valid prefix length of the value v[0..n); hi = the line's first byte >= 0x80 (when it
- * is past v + n, the value is ASCII: nothing to check). */
-static size_t text_ok(const tks_sse_parser *p, const char *v, size_t n, const char *hi) {
-    if (p->flags & TKS_SSE_RAW_UTF8) return n;
-    if (hi < v) hi = v; /* a line from p->line: hi is its start, check it all */
-    size_t skip = (size_t)(hi - v);
+
+/* Valid prefix length of v[0..n), checked here (stage 1 could not vouch for it). */
+static TKS_NOINLINE size_t text_check(const tks_sse_parser *p, const char *v, size_t n) {
+    size_t skip = ascii_len((const unsigned char *)v, n);
     if (skip >= n) return n;
-#if HAVE_UTF8_SSSE3
+#if HAVE_X86_SIMD
     /* from the first byte >= 0x80, or from the value's start when that leaves too few
      * bytes for the vector path (the ASCII before it is valid either way) */
-    if (n >= 32 && __builtin_cpu_supports("ssse3")) {
-        const char *from = n - skip >= 32 ? hi : v;
+    if (n >= 32 && p->isa >= ISA_SSSE3) {
+        const char *from = n - skip >= 32 ? v + skip : v;
         if (utf8_ok_ssse3((const unsigned char *)from, n - (size_t)(from - v))) return n;
     }
+#else
+    (void)p;
 #endif
-    return skip + utf8_valid(hi, n - skip);
+    return skip + utf8_valid(v + skip, n - skip);
+}
+
+/* Valid prefix length of the value v[0..n); known: stage 1 found its line valid. */
+static TKS_HOT_INLINE size_t text_ok(const tks_sse_parser *p, const char *v, size_t n,
+                                     int known) {
+    if (known || (p->flags & TKS_SSE_RAW_UTF8)) return n;
+    return text_check(p, v, n);
 }
 
 /* ---- events ------------------------------------------------------------------------ */
@@ -388,8 +651,8 @@ static int dispatch(tks_sse_parser *p, push_ctx *c) {
     return r ? stop(p) : 0;
 }
 
-static int data_field(tks_sse_parser *p, push_ctx *c, const char *v, size_t n, const char *hi) {
-    size_t ok = text_ok(p, v, n, hi);
+static int data_field(tks_sse_parser *p, push_ctx *c, const char *v, size_t n, int known) {
+    size_t ok = text_ok(p, v, n, known);
     size_t out = ok == n ? n : replaced_len(v, n, ok);
     size_t cur = data_len(p, c), sep = p->ndata ? 1 : 0;
     if (out > SIZE_MAX - 1 - cur ||
@@ -414,8 +677,8 @@ static int data_field(tks_sse_parser *p, push_ctx *c, const char *v, size_t n, c
     return 0;
 }
 
-static int event_field(tks_sse_parser *p, push_ctx *c, const char *v, size_t n, const char *hi) {
-    size_t ok = text_ok(p, v, n, hi);
+static int event_field(tks_sse_parser *p, push_ctx *c, const char *v, size_t n, int known) {
+    size_t ok = text_ok(p, v, n, known);
     size_t out = ok == n ? n : replaced_len(v, n, ok);
     if (too_big(p, data_len(p, c), out, id_buf_len(p)))
         return fail(p, TKS_ELIMIT, p->ev_start, "event larger than max_event");
@@ -431,9 +694,9 @@ static int event_field(tks_sse_parser *p, push_ctx *c, const char *v, size_t n, 
     return rc ? fail_mem(p, rc, p->ev_start) : 0;
 }
 
-static int id_field(tks_sse_parser *p, push_ctx *c, const char *v, size_t n, const char *hi) {
+static int id_field(tks_sse_parser *p, push_ctx *c, const char *v, size_t n, int known) {
     if (memchr(v, '\0', n)) return 0; /* an id holding NULL is ignored */
-    size_t ok = text_ok(p, v, n, hi);
+    size_t ok = text_ok(p, v, n, known);
     size_t out = ok == n ? n : replaced_len(v, n, ok);
     if (too_big(p, data_len(p, c), type_len(p, c), out))
         return fail(p, TKS_ELIMIT, p->ev_start, "event larger than max_event");
@@ -464,13 +727,13 @@ static int retry_field(tks_sse_parser *p, const char *v, size_t n, uint64_t off)
 }
 
 /* A comment: text after the ':' as it is (the spec strips no space from comments). */
-static int comment(tks_sse_parser *p, const char *v, size_t n, uint64_t off, const char *hi) {
+static int comment(tks_sse_parser *p, const char *v, size_t n, uint64_t off, int known) {
     if (!p->on_comment) return 0;
     tks_event ev;
     memset(&ev, 0, sizeof ev);
     ev.type = ev.id = ev.message_type = "";
     ev.offset = off;
-    size_t ok = text_ok(p, v, n, hi);
+    size_t ok = text_ok(p, v, n, known);
     if (ok == n) {
         ev.data = v;
         ev.data_len = n;
@@ -490,11 +753,12 @@ static int comment(tks_sse_parser *p, const char *v, size_t n, uint64_t off, con
     return r ? stop(p) : 0;
 }
 
-/* One complete line (terminator removed) starting at input offset off. */
+/* One complete line (terminator removed) starting at input offset off; known: it is
+ * valid UTF-8. */
 static int on_line(tks_sse_parser *p, push_ctx *c, const char *s, size_t n, uint64_t off,
-                   const char *hi) {
+                   int known) {
     if (n == 0) return dispatch(p, c);
-    if (s[0] == ':') return comment(p, s + 1, n - 1, off, hi);
+    if (s[0] == ':') return comment(p, s + 1, n - 1, off, known);
     if (!(p->st & ST_FIELDS)) {
         p->st |= ST_FIELDS;
         p->ev_start = off;
@@ -505,13 +769,13 @@ static int on_line(tks_sse_parser *p, push_ctx *c, const char *s, size_t n, uint
         v = s + 5;
         vn = n - 5;
         if (vn && *v == ' ') v++, vn--;
-        return data_field(p, c, v, vn, hi);
+        return data_field(p, c, v, vn, known);
     }
     if (n >= 6 && memcmp(s, "event:", 6) == 0) { /* the other usual line */
         v = s + 6;
         vn = n - 6;
         if (vn && *v == ' ') v++, vn--;
-        return event_field(p, c, v, vn, hi);
+        return event_field(p, c, v, vn, known);
     }
     const char *colon = memchr(s, ':', n);
     if (colon) {
@@ -526,13 +790,13 @@ static int on_line(tks_sse_parser *p, push_ctx *c, const char *s, size_t n, uint
     }
     switch (name) {
     case 2:
-        if (s[0] == 'i' && s[1] == 'd') return id_field(p, c, v, vn, hi);
+        if (s[0] == 'i' && s[1] == 'd') return id_field(p, c, v, vn, known);
         break;
     case 4:
-        if (memcmp(s, "data", 4) == 0) return data_field(p, c, v, vn, hi);
+        if (memcmp(s, "data", 4) == 0) return data_field(p, c, v, vn, known);
         break;
     case 5:
-        if (memcmp(s, "event", 5) == 0) return event_field(p, c, v, vn, hi);
+        if (memcmp(s, "event", 5) == 0) return event_field(p, c, v, vn, known);
         if (memcmp(s, "retry", 5) == 0) return retry_field(p, v, vn, off);
         break;
     default:
@@ -557,59 +821,10 @@ static int keep_refs(tks_sse_parser *p, push_ctx *c) {
     return rc;
 }
 
-/* After a line's terminator at e (CR or LF, e < end): the next line's start. */
-static const char *past_eol(tks_sse_parser *p, const char *e, const char *end) {
-    if (*e == '\n') return e + 1;
-    if (e + 1 < end) return e + 1 + (e[1] == '\n');
-    p->st |= ST_PENDING_CR; /* CR last in the push: an LF first in the next one pairs */
-    return e + 1;
-}
 
-/*
- * Finds the first CR or LF in [s, end), or end when there is none, in one pass that also
- * finds the first byte >= 0x80 before it (*hi; the line end when none): an ASCII line
- * needs no UTF-8 validation, and a line that is not is validated from there on.
- * Linear whatever the line ends are (lone CR included).
- */
-static TKS_HOT_INLINE const char *scan_eol(const char *s, const char *end, const char **hi) {
-    const char *h = NULL;
-#if defined(__SSE2__) && !defined(TKS_NO_SIMD)
-    const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
-    while (end - s >= 32) {
-        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)s);
-        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
-        unsigned ma = (unsigned)_mm_movemask_epi8(
-            _mm_or_si128(_mm_cmpeq_epi8(a, lf), _mm_cmpeq_epi8(a, cr)));
-        unsigned mb = (unsigned)_mm_movemask_epi8(
-            _mm_or_si128(_mm_cmpeq_epi8(b, lf), _mm_cmpeq_epi8(b, cr)));
-        unsigned m = ma | mb << 16;
-        unsigned hb = (unsigned)_mm_movemask_epi8(a) | (unsigned)_mm_movemask_epi8(b) << 16;
-        if (!h && hb) h = s + __builtin_ctz(hb);
-        if (m) {
-            s += __builtin_ctz(m);
-            *hi = h && h < s ? h : s;
-            return s;
-        }
-        s += 32;
-    }
-#endif
-    while (end - s >= 8) { /* SWAR: 8 bytes at a time */
-        uint64_t w;
-        memcpy(&w, s, 8);
-        if (ZERO8(w ^ REP8('\n')) | ZERO8(w ^ REP8('\r'))) break;
-        if (!h && (w & REP8(0x80))) /* the exact byte is found below */
-            for (const char *q = s; !h; q++)
-                if ((unsigned char)*q >= 0x80) h = q;
-        s += 8;
-    }
-    for (; s < end; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '\n' || ch == '\r') break;
-        if (!h && ch >= 0x80) h = s;
-    }
-    *hi = h && h < s ? h : s;
-    return s;
-}
+/* ---- stage 2: lines, fields, events ------------------------------------------------ */
+
+#define WBLK 64 /* blocks per stage 1 window (4 KiB) */
 
 static int parse(tks_sse_parser *p, push_ctx *c, const char *s, size_t len) {
     const char *pos = s, *end = s + len;
@@ -624,6 +839,7 @@ static int parse(tks_sse_parser *p, push_ctx *c, const char *s, size_t len) {
             p->st |= ST_BOM_DONE; /* stripped */
         } else if (pos < end) {   /* not a BOM: the bytes held back are content */
             p->st |= ST_BOM_DONE;
+            p->st &= ~ST_LINE_OK;
             if (p->bom && (rc = tks__buf_append(&p->line, &p->alloc, BOM, p->bom)))
                 return fail_mem(p, rc, 0);
         } else {
@@ -634,41 +850,102 @@ static int parse(tks_sse_parser *p, push_ctx *c, const char *s, size_t len) {
         p->st &= ~ST_PENDING_CR;
         if (pos < end && *pos == '\n') pos++;
     }
+    if (pos == end) return 0;
 
-    const char *hi;
-    if (p->line.len) { /* finish the line begun in an earlier push */
-        const char *e = scan_eol(pos, end, &hi);
-        uint64_t loff = OFF(pos) - p->line.len;
-        if ((size_t)(e - pos) > max_line - p->line.len)
-            return fail(p, TKS_ELIMIT, loff, "line longer than max_line");
-        if ((rc = tks__buf_append(&p->line, &p->alloc, pos, (size_t)(e - pos))))
-            return fail_mem(p, rc, loff);
-        if (e == end) return 0;
-        pos = past_eol(p, e, end);
-        size_t n = p->line.len;
-        p->line.len = 0; /* the bytes stay put until the end of this push */
-        if ((rc = on_line(p, c, p->line.p, n, loff, p->line.p))) return rc;
+    stage1_fn *const scan = stage1_for(p->isa);
+    const int check = !(p->flags & TKS_SSE_RAW_UTF8);
+    const unsigned char *const u0 = (const unsigned char *)pos;
+    /* The stream before pos, for stage 1's UTF-8 check: ASCII (a line end) unless a
+     * line checked so far goes on from the earlier push. */
+    unsigned char ctx[32];
+    memset(ctx, 0, sizeof ctx);
+    scan_carry k = {0, 0};
+    int carried = p->line.len != 0; /* the first line end finishes p->line */
+    if (carried && (p->st & ST_LINE_OK)) {
+        size_t t = p->line.len < 32 ? p->line.len : 32;
+        memcpy(ctx + 32 - t, p->line.p + p->line.len - t, t);
+        k.hi = ((ctx[29] | ctx[30] | ctx[31]) & 0x80) != 0;
     }
-    while (pos < end) {
-        if (*pos == '\n' || *pos == '\r') { /* blank line */
-            pos = past_eol(p, pos, end);
-            if ((rc = dispatch(p, c))) return rc;
-            continue;
+    const char *line = pos;  /* the current line's start (when not carried) */
+    const char *clean = pos; /* no block from here on was flagged by stage 1 (so far) */
+    uint64_t eol[WBLK];
+    for (const char *w = pos; w < end; w += WBLK * 64) {
+        size_t avail = (size_t)(end - w);
+        size_t nb = avail / 64 < WBLK ? avail / 64 : WBLK;
+        uint64_t bad = 0;
+        if (nb)
+            bad = scan((const unsigned char *)w, nb, w == pos ? ctx : (const unsigned char *)w - 32,
+                       eol, &k, ~(uint64_t)0, check);
+        if (nb < WBLK && avail > nb * 64) { /* the push's last, partial block: padded */
+            size_t t = avail - nb * 64;
+            const unsigned char *q = (const unsigned char *)w + nb * 64;
+            size_t have = (size_t)(q - u0);
+            unsigned char tb[96]; /* 32 bytes of context, then the block */
+            if (have >= 32) {
+                memcpy(tb, q - 32, 32);
+            } else {
+                memcpy(tb, ctx + have, 32 - have);
+                memcpy(tb + 32 - have, u0, have);
+            }
+            memcpy(tb + 32, q, t);
+            memset(tb + 32 + t, 0, 64 - t);
+            bad |= scan(tb + 32, 1, tb, eol + nb, &k, ((uint64_t)1 << t) - 1, check) << nb;
+            nb++;
         }
-        const char *e = scan_eol(pos, end, &hi);
-        if (e == end) break;
-        if ((size_t)(e - pos) > max_line)
-            return fail(p, TKS_ELIMIT, OFF(pos), "line longer than max_line");
-        const char *line = pos;
-        pos = past_eol(p, e, end);
-        if ((rc = on_line(p, c, line, (size_t)(e - line), OFF(line), hi))) return rc;
+        if (bad) { /* lines must start past the last flagged block to be known valid */
+            size_t past = 64 * (size_t)(64 - __builtin_clzll(bad));
+            clean = w + (past < avail ? past : avail);
+        }
+        for (size_t b = 0; b < nb; b++) {
+            uint64_t m = eol[b];
+            while (m) {
+                const char *e = w + 64 * b + (size_t)__builtin_ctzll(m);
+                m &= m - 1;
+                const char *next;
+                if (TKS_LIKELY(e + 1 < end)) {
+                    next = e + 1 + ((*e == '\r') & (e[1] == '\n'));
+                } else {
+                    next = end;
+                    if (*e == '\r') p->st |= ST_PENDING_CR; /* an LF first in the next push pairs */
+                }
+                if (TKS_UNLIKELY(carried)) { /* finish the line begun in an earlier push */
+                    carried = 0;
+                    uint64_t loff = OFF(pos) - p->line.len;
+                    if ((size_t)(e - pos) > max_line - p->line.len)
+                        return fail(p, TKS_ELIMIT, loff, "line longer than max_line");
+                    if ((rc = tks__buf_append(&p->line, &p->alloc, pos, (size_t)(e - pos))))
+                        return fail_mem(p, rc, loff);
+                    size_t n = p->line.len;
+                    p->line.len = 0; /* the bytes stay put until the end of this push */
+                    int known = (p->st & ST_LINE_OK) && clean == pos;
+                    if ((rc = on_line(p, c, p->line.p, n, loff, known))) return rc;
+                } else if (e == line) { /* blank line */
+                    if ((rc = dispatch(p, c))) return rc;
+                } else {
+                    if (TKS_UNLIKELY((size_t)(e - line) > max_line))
+                        return fail(p, TKS_ELIMIT, OFF(line), "line longer than max_line");
+                    if ((rc = on_line(p, c, line, (size_t)(e - line), OFF(line), line >= clean)))
+                        return rc;
+                }
+                line = next;
+            }
+        }
     }
     if ((rc = keep_refs(p, c))) return fail_mem(p, rc, p->ev_start);
-    if (pos < end) { /* a line continues in the next push */
-        if ((size_t)(end - pos) > max_line)
-            return fail(p, TKS_ELIMIT, OFF(pos), "line longer than max_line");
+    if (carried) { /* no line end in this push: the line goes on */
+        uint64_t loff = OFF(pos) - p->line.len;
+        if ((size_t)(end - pos) > max_line - p->line.len)
+            return fail(p, TKS_ELIMIT, loff, "line longer than max_line");
         if ((rc = tks__buf_append(&p->line, &p->alloc, pos, (size_t)(end - pos))))
-            return fail_mem(p, rc, OFF(pos));
+            return fail_mem(p, rc, loff);
+        if (clean != pos) p->st &= ~ST_LINE_OK;
+    } else if (line < end) { /* a line continues in the next push */
+        if ((size_t)(end - line) > max_line)
+            return fail(p, TKS_ELIMIT, OFF(line), "line longer than max_line");
+        if ((rc = tks__buf_append(&p->line, &p->alloc, line, (size_t)(end - line))))
+            return fail_mem(p, rc, OFF(line));
+        if (line >= clean) p->st |= ST_LINE_OK;
+        else p->st &= ~ST_LINE_OK;
     }
     return 0;
 #undef OFF
@@ -687,6 +964,7 @@ int tks_sse_parser_new(tks_sse_parser **out, const tks_sse_config *cfg, tks_even
     tks_sse_parser *p = obj;
     p->on_event = on_event;
     p->user = user;
+    p->isa = pick_isa();
     size_t max_line = TKS_MIB, max_event = TKS_MIB;
     if (cfg) {
         p->on_comment = cfg->on_comment;
