@@ -76,7 +76,7 @@ static void test_streams(void) {
         snprintf(path, sizeof path, "%s/client/%s", test_data_dir(), name);
         snprintf(epath, sizeof epath, "%s/client/%.*s.expected.json", test_data_dir(),
                  (int)(strrchr(name, '.') - name), name);
-        size_t n, en;
+        size_t n = 0, en = 0;
         char *p = read_file(path, &n), *want = read_file(epath, &en);
         if (!ok(p && want, "%s and its expected message are there", name)) {
             free(p);

@@ -9,6 +9,7 @@
 
 /* Reads a whole file (NUL-terminated for convenience); NULL when it cannot. */
 static inline char *read_file(const char *path, size_t *len) {
+    if (len) *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     size_t cap = 4096, n = 0;
