@@ -13,6 +13,8 @@
 #include "internal.h"
 #include "crc32.h"
 
+#include <stdio.h>
+
 struct tks_client {
     tks_alloc alloc;
     int cfg_framing, cfg_dialect;
@@ -379,6 +381,16 @@ int tks_client_finish(tks_client *c) {
     if (prc == TKS_ETRUNC) {
         parser_failure(c, TKS_ETRUNC);
         return end(c, c->err.code);
+    }
+    if (tks_assembler_has_error(c->asm_)) {
+        /* the provider's error ended the stream: say so rather than "cut" */
+        size_t ml = 0;
+        const char *m = tks_assembler_error_message(c->asm_, &ml);
+        char why[256];
+        ml = m ? tks__utf8_valid_prefix((const unsigned char *)m, ml > 160 ? 160 : ml) : 0;
+        snprintf(why, sizeof why, "stream ended after the provider's error \"%.*s\"", (int)ml,
+                 m ? m : "");
+        return end(c, tks__err_at(&c->err, TKS_ETRUNC, c->pushed, why));
     }
     return end(c, tks__err_at(&c->err, TKS_ETRUNC, c->pushed,
                               "stream ended before its terminal marker"));

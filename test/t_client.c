@@ -242,6 +242,18 @@ static void test_errors(void) {
     ok(*tks_client_error(c), "truncation in words: %s", tks_client_error(c));
     tks_client_free(c);
 
+    /* a provider's in-band error ends an Anthropic stream without message_stop: still
+     * TKS_ETRUNC (not complete), but the words name the provider's error, not a cut */
+    static const char anth_err[] =
+        "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"c\"}}\n\n"
+        "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n";
+    tks_client_new(&c, NULL, NULL, NULL);
+    is_int(tks_client_push(c, anth_err, sizeof anth_err - 1), TKS_OK, "anthropic error event: pushed");
+    is_int(tks_client_finish(c), TKS_ETRUNC, "anthropic error event: not complete");
+    ok(strstr(tks_client_error(c), "provider's error \"Overloaded\"") != NULL,
+       "the words name the provider's error: %s", tks_client_error(c));
+    tks_client_free(c);
+
     /* explicit framing, empty input, bad config */
     cfg.max_message = 0;
     cfg.framing = TKS_FRAMING_SSE;
