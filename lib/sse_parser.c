@@ -96,7 +96,8 @@ static uint8_t pick_isa(void) {
         isa = ISA_SSE2;
         if (__builtin_cpu_supports("ssse3")) {
             isa = ISA_SSSE3;
-            if (__builtin_cpu_supports("avx2")) isa = ISA_AVX2;
+            if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt"))
+                isa = ISA_AVX2;
         }
     }
 #endif
@@ -337,24 +338,62 @@ typedef struct scan_carry {
 #define EOL_BITS(lfm, crm, crc) ((crm) | ((lfm) & ~(((crm) << 1) | (crc))))
 
 /*
- * Stage 1 over nblk 64-byte blocks at s: eol[b] = block b's line ends (bit i = byte i).
- * With check, returns a bit per block that may hold invalid UTF-8: the stream is checked
+ * Stage 1 over nblk 64-byte blocks at s: appends the offsets of their line ends (base +
+ * 64 * block + byte) to idx[*nl..], in order (idx has room for 4 more than that). With
+ * check, returns a bit per block that may hold invalid UTF-8: the stream is checked
  * from its context, prev = the 32 bytes before s, and each error counts in the block of
  * the byte that shows it (only the positions in last_mask count in the last block: a
  * zero-padded tail). The SSE2 and scalar variants do not validate: every block holding
  * a byte >= 0x80 counts. k carries the state from block to block and push to push.
  */
 typedef uint64_t stage1_fn(const unsigned char *s, size_t nblk, const unsigned char *prev,
-                           uint64_t *eol, scan_carry *k, uint64_t last_mask, int check);
+                           uint16_t *idx, size_t *nl, unsigned base, scan_carry *k,
+                           uint64_t last_mask, int check);
+
+/* The set bits of m as offsets from base, appended to idx[nl..]. */
+#define FLATTEN_LOOP(m, base, idx, nl)                                                     \
+    do {                                                                                   \
+        uint64_t m_ = (m);                                                                 \
+        while (m_) {                                                                       \
+            (idx)[(nl)++] = (uint16_t)((base) + (unsigned)__builtin_ctzll(m_));            \
+            m_ &= m_ - 1;                                                                  \
+        }                                                                                  \
+    } while (0)
+/* The same with fewer branches: four writes whatever the count (idx has room), and a
+ * loop only past four. (m | H) has the same lowest bit as m, and is never 0. */
+#define FLATTEN_POPCNT(m, base, idx, nl)                                                   \
+    do {                                                                                   \
+        uint64_t m_ = (m);                                                                 \
+        const uint64_t h_ = (uint64_t)1 << 63;                                            \
+        size_t c_ = (size_t)__builtin_popcountll(m_), n_ = (nl);                           \
+        (idx)[n_] = (uint16_t)((base) + (unsigned)__builtin_ctzll(m_ | h_));               \
+        m_ &= m_ - 1;                                                                      \
+        (idx)[n_ + 1] = (uint16_t)((base) + (unsigned)__builtin_ctzll(m_ | h_));           \
+        m_ &= m_ - 1;                                                                      \
+        (idx)[n_ + 2] = (uint16_t)((base) + (unsigned)__builtin_ctzll(m_ | h_));           \
+        m_ &= m_ - 1;                                                                      \
+        (idx)[n_ + 3] = (uint16_t)((base) + (unsigned)__builtin_ctzll(m_ | h_));           \
+        m_ &= m_ - 1;                                                                      \
+        if (c_ > 4) {                                                                      \
+            size_t j_ = n_ + 4;                                                            \
+            while (m_) {                                                                   \
+                (idx)[j_++] = (uint16_t)((base) + (unsigned)__builtin_ctzll(m_));          \
+                m_ &= m_ - 1;                                                              \
+            }                                                                              \
+        }                                                                                  \
+        (nl) = n_ + c_;                                                                    \
+    } while (0)
 
 #if HAVE_X86_SIMD
-TKS_TARGET("avx2")
+TKS_TARGET("avx2,popcnt")
 static uint64_t stage1_avx2(const unsigned char *s, size_t nblk, const unsigned char *prevp,
-                            uint64_t *eol, scan_carry *k, uint64_t last_mask, int check) {
+                            uint16_t *idx, size_t *nl, unsigned base, scan_carry *k,
+                            uint64_t last_mask, int check) {
     const __m256i lf = _mm256_set1_epi8('\n'), cr = _mm256_set1_epi8('\r');
     const __m256i zero = _mm256_setzero_si256();
     __m256i prev = _mm256_loadu_si256((const __m256i *)(const void *)prevp);
     uint64_t crc = k->cr, bad = 0;
+    size_t n = *nl;
     int hip = k->hi;
     for (size_t b = 0; b < nblk; b++, s += 64) {
         __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)s);
@@ -363,7 +402,7 @@ static uint64_t stage1_avx2(const unsigned char *s, size_t nblk, const unsigned 
                        (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(y, lf)) << 32;
         uint64_t crm = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, cr)) |
                        (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(y, cr)) << 32;
-        eol[b] = EOL_BITS(lfm, crm, crc);
+        FLATTEN_POPCNT(EOL_BITS(lfm, crm, crc), base + 64 * (unsigned)b, idx, n);
         crc = crm >> 63;
         if (check) {
             int hi = _mm256_movemask_epi8(_mm256_or_si256(x, y)) != 0;
@@ -384,17 +423,20 @@ static uint64_t stage1_avx2(const unsigned char *s, size_t nblk, const unsigned 
         }
     }
     k->cr = crc;
+    *nl = n;
     k->hi = hip;
     return bad;
 }
 
 TKS_TARGET("ssse3")
 static uint64_t stage1_ssse3(const unsigned char *s, size_t nblk, const unsigned char *prevp,
-                             uint64_t *eol, scan_carry *k, uint64_t last_mask, int check) {
+                             uint16_t *idx, size_t *nl, unsigned base, scan_carry *k,
+                             uint64_t last_mask, int check) {
     const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
     const __m128i zero = _mm_setzero_si128();
     __m128i prev = _mm_loadu_si128((const __m128i *)(const void *)(prevp + 16));
     uint64_t crc = k->cr, bad = 0;
+    size_t n = *nl;
     int hip = k->hi;
     for (size_t b = 0; b < nblk; b++, s += 64) {
         __m128i v[4];
@@ -405,7 +447,7 @@ static uint64_t stage1_ssse3(const unsigned char *s, size_t nblk, const unsigned
             lfm |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v[j], lf)) << 16 * j;
             crm |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v[j], cr)) << 16 * j;
         }
-        eol[b] = EOL_BITS(lfm, crm, crc);
+        FLATTEN_LOOP(EOL_BITS(lfm, crm, crc), base + 64 * (unsigned)b, idx, n);
         crc = crm >> 63;
         if (check) {
             hi = (unsigned)_mm_movemask_epi8(
@@ -434,15 +476,18 @@ static uint64_t stage1_ssse3(const unsigned char *s, size_t nblk, const unsigned
         }
     }
     k->cr = crc;
+    *nl = n;
     k->hi = hip;
     return bad;
 }
 
 TKS_TARGET("sse2")
 static uint64_t stage1_sse2(const unsigned char *s, size_t nblk, const unsigned char *prevp,
-                            uint64_t *eol, scan_carry *k, uint64_t last_mask, int check) {
+                            uint16_t *idx, size_t *nl, unsigned base, scan_carry *k,
+                            uint64_t last_mask, int check) {
     const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
     uint64_t crc = k->cr, bad = 0;
+    size_t n = *nl;
     (void)prevp;
     (void)last_mask; /* the zero padding holds no byte >= 0x80 */
     for (size_t b = 0; b < nblk; b++, s += 64) {
@@ -454,11 +499,12 @@ static uint64_t stage1_sse2(const unsigned char *s, size_t nblk, const unsigned 
             crm |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, cr)) << 16 * j;
             hi |= (unsigned)_mm_movemask_epi8(v);
         }
-        eol[b] = EOL_BITS(lfm, crm, crc);
+        FLATTEN_LOOP(EOL_BITS(lfm, crm, crc), base + 64 * (unsigned)b, idx, n);
         crc = crm >> 63;
         if (check && hi) bad |= (uint64_t)1 << b;
     }
     k->cr = crc;
+    *nl = n;
     return bad;
 }
 #endif
@@ -472,8 +518,10 @@ static uint64_t stage1_sse2(const unsigned char *s, size_t nblk, const unsigned 
 #endif
 
 static uint64_t stage1_scalar(const unsigned char *s, size_t nblk, const unsigned char *prevp,
-                              uint64_t *eol, scan_carry *k, uint64_t last_mask, int check) {
+                              uint16_t *idx, size_t *nl, unsigned base, scan_carry *k,
+                              uint64_t last_mask, int check) {
     uint64_t crc = k->cr, bad = 0;
+    size_t n = *nl;
     (void)prevp;
     (void)last_mask;
     for (size_t b = 0; b < nblk; b++, s += 64) {
@@ -493,11 +541,12 @@ static uint64_t stage1_scalar(const unsigned char *s, size_t nblk, const unsigne
             crm |= (uint64_t)(s[j] == '\r') << j;
         }
 #endif
-        eol[b] = EOL_BITS(lfm, crm, crc);
+        FLATTEN_LOOP(EOL_BITS(lfm, crm, crc), base + 64 * (unsigned)b, idx, n);
         crc = crm >> 63;
         if (check && (hi & REP8(0x80))) bad |= (uint64_t)1 << b;
     }
     k->cr = crc;
+    *nl = n;
     return bad;
 }
 
@@ -753,56 +802,65 @@ static int comment(tks_sse_parser *p, const char *v, size_t n, uint64_t off, int
     return r ? stop(p) : 0;
 }
 
-/* One complete line (terminator removed) starting at input offset off; known: it is
- * valid UTF-8. */
-static int on_line(tks_sse_parser *p, push_ctx *c, const char *s, size_t n, uint64_t off,
-                   int known) {
-    if (n == 0) return dispatch(p, c);
+/* The value of the field named by the k bytes at s, when line s[0..n) is that field:
+ * *v set past the colon and one space. */
+static TKS_HOT_INLINE int field_is(const char *s, size_t n, const char *name, size_t k,
+                                   const char **v, size_t *vn) {
+    if (n < k || (n > k && s[k] != ':') || memcmp(s, name, k) != 0) return 0;
+    if (n == k) { /* a bare name: the value is empty */
+        *v = s + n;
+        *vn = 0;
+        return 1;
+    }
+    *v = s + k + 1;
+    *vn = n - k - 1;
+    if (*vn && **v == ' ') ++*v, --*vn;
+    return 1;
+}
+
+/* One complete line but a blank or data: one (n > 0), starting at input offset off;
+ * known: it is valid UTF-8. */
+static TKS_NOINLINE int other_line(tks_sse_parser *p, push_ctx *c, const char *s, size_t n,
+                                   uint64_t off, int known) {
     if (s[0] == ':') return comment(p, s + 1, n - 1, off, known);
     if (!(p->st & ST_FIELDS)) {
         p->st |= ST_FIELDS;
         p->ev_start = off;
     }
     const char *v;
-    size_t name, vn;
-    if (n >= 5 && memcmp(s, "data:", 5) == 0) { /* fast path for the usual line */
-        v = s + 5;
-        vn = n - 5;
-        if (vn && *v == ' ') v++, vn--;
-        return data_field(p, c, v, vn, known);
-    }
-    if (n >= 6 && memcmp(s, "event:", 6) == 0) { /* the other usual line */
-        v = s + 6;
-        vn = n - 6;
-        if (vn && *v == ' ') v++, vn--;
-        return event_field(p, c, v, vn, known);
-    }
-    const char *colon = memchr(s, ':', n);
-    if (colon) {
-        name = (size_t)(colon - s);
-        v = colon + 1;
-        vn = n - name - 1;
-        if (vn && *v == ' ') v++, vn--;
-    } else { /* a bare name: the value is empty */
-        name = n;
-        v = s + n;
-        vn = 0;
-    }
-    switch (name) {
-    case 2:
-        if (s[0] == 'i' && s[1] == 'd') return id_field(p, c, v, vn, known);
+    size_t vn;
+    switch (s[0]) {
+    case 'd':
+        if (field_is(s, n, "data", 4, &v, &vn)) return data_field(p, c, v, vn, known);
         break;
-    case 4:
-        if (memcmp(s, "data", 4) == 0) return data_field(p, c, v, vn, known);
+    case 'e':
+        if (field_is(s, n, "event", 5, &v, &vn)) return event_field(p, c, v, vn, known);
         break;
-    case 5:
-        if (memcmp(s, "event", 5) == 0) return event_field(p, c, v, vn, known);
-        if (memcmp(s, "retry", 5) == 0) return retry_field(p, v, vn, off);
+    case 'i':
+        if (field_is(s, n, "id", 2, &v, &vn)) return id_field(p, c, v, vn, known);
+        break;
+    case 'r':
+        if (field_is(s, n, "retry", 5, &v, &vn)) return retry_field(p, v, vn, off);
         break;
     default:
         break;
     }
     return 0; /* any other field is ignored */
+}
+
+/* One complete line (terminator removed) starting at input offset off; known: it is
+ * valid UTF-8. */
+static int on_line(tks_sse_parser *p, push_ctx *c, const char *s, size_t n, uint64_t off,
+                   int known) {
+    if (n == 0) return dispatch(p, c);
+    return other_line(p, c, s, n, off, known);
+}
+
+/* After a line's end at e (CR or LF, e < end): the next line's start. */
+static TKS_HOT_INLINE const char *next_line(tks_sse_parser *p, const char *e, const char *end) {
+    if (TKS_LIKELY(e + 1 < end)) return e + 1 + ((*e == '\r') & (e[1] == '\n'));
+    if (*e == '\r') p->st |= ST_PENDING_CR; /* an LF first in the next push pairs */
+    return end;
 }
 
 /* Copies what still points into the push (or into p->line) before the push returns. */
@@ -824,7 +882,7 @@ static int keep_refs(tks_sse_parser *p, push_ctx *c) {
 
 /* ---- stage 2: lines, fields, events ------------------------------------------------ */
 
-#define WBLK 64 /* blocks per stage 1 window (4 KiB) */
+#define WBLK 16 /* blocks per stage 1 window (1 KiB) */
 
 static int parse(tks_sse_parser *p, push_ctx *c, const char *s, size_t len) {
     const char *pos = s, *end = s + len;
@@ -868,14 +926,14 @@ static int parse(tks_sse_parser *p, push_ctx *c, const char *s, size_t len) {
     }
     const char *line = pos;  /* the current line's start (when not carried) */
     const char *clean = pos; /* no block from here on was flagged by stage 1 (so far) */
-    uint64_t eol[WBLK];
+    uint16_t idx[WBLK * 64 + 4];
     for (const char *w = pos; w < end; w += WBLK * 64) {
         size_t avail = (size_t)(end - w);
-        size_t nb = avail / 64 < WBLK ? avail / 64 : WBLK;
+        size_t nb = avail / 64 < WBLK ? avail / 64 : WBLK, nl = 0;
         uint64_t bad = 0;
         if (nb)
             bad = scan((const unsigned char *)w, nb, w == pos ? ctx : (const unsigned char *)w - 32,
-                       eol, &k, ~(uint64_t)0, check);
+                       idx, &nl, 0, &k, ~(uint64_t)0, check);
         if (nb < WBLK && avail > nb * 64) { /* the push's last, partial block: padded */
             size_t t = avail - nb * 64;
             const unsigned char *q = (const unsigned char *)w + nb * 64;
@@ -889,46 +947,50 @@ static int parse(tks_sse_parser *p, push_ctx *c, const char *s, size_t len) {
             }
             memcpy(tb + 32, q, t);
             memset(tb + 32 + t, 0, 64 - t);
-            bad |= scan(tb + 32, 1, tb, eol + nb, &k, ((uint64_t)1 << t) - 1, check) << nb;
-            nb++;
+            bad |= scan(tb + 32, 1, tb, idx, &nl, 64 * (unsigned)nb, &k, ((uint64_t)1 << t) - 1,
+                        check) << nb;
         }
         if (bad) { /* lines must start past the last flagged block to be known valid */
             size_t past = 64 * (size_t)(64 - __builtin_clzll(bad));
             clean = w + (past < avail ? past : avail);
         }
-        for (size_t b = 0; b < nb; b++) {
-            uint64_t m = eol[b];
-            while (m) {
-                const char *e = w + 64 * b + (size_t)__builtin_ctzll(m);
-                m &= m - 1;
-                const char *next;
-                if (TKS_LIKELY(e + 1 < end)) {
-                    next = e + 1 + ((*e == '\r') & (e[1] == '\n'));
-                } else {
-                    next = end;
-                    if (*e == '\r') p->st |= ST_PENDING_CR; /* an LF first in the next push pairs */
+        size_t i = 0;
+        if (TKS_UNLIKELY(carried) && nl) { /* finish the line begun in an earlier push */
+            const char *e = w + idx[i++];
+            carried = 0;
+            uint64_t loff = OFF(pos) - p->line.len;
+            if ((size_t)(e - pos) > max_line - p->line.len)
+                return fail(p, TKS_ELIMIT, loff, "line longer than max_line");
+            if ((rc = tks__buf_append(&p->line, &p->alloc, pos, (size_t)(e - pos))))
+                return fail_mem(p, rc, loff);
+            line = next_line(p, e, end);
+            size_t n = p->line.len;
+            p->line.len = 0; /* the bytes stay put until the end of this push */
+            int known = (p->st & ST_LINE_OK) && clean == pos;
+            if ((rc = on_line(p, c, p->line.p, n, loff, known))) return rc;
+        }
+        for (; i < nl; i++) {
+            const char *e = w + idx[i];
+            const char *ln = line;
+            line = next_line(p, e, end);
+            size_t n = (size_t)(e - ln);
+            if (n == 0) { /* blank line */
+                rc = dispatch(p, c);
+            } else if (TKS_UNLIKELY(n > max_line)) {
+                return fail(p, TKS_ELIMIT, OFF(ln), "line longer than max_line");
+            } else if (n >= 5 && memcmp(ln, "data:", 5) == 0) { /* the usual line */
+                if (!(p->st & ST_FIELDS)) {
+                    p->st |= ST_FIELDS;
+                    p->ev_start = OFF(ln);
                 }
-                if (TKS_UNLIKELY(carried)) { /* finish the line begun in an earlier push */
-                    carried = 0;
-                    uint64_t loff = OFF(pos) - p->line.len;
-                    if ((size_t)(e - pos) > max_line - p->line.len)
-                        return fail(p, TKS_ELIMIT, loff, "line longer than max_line");
-                    if ((rc = tks__buf_append(&p->line, &p->alloc, pos, (size_t)(e - pos))))
-                        return fail_mem(p, rc, loff);
-                    size_t n = p->line.len;
-                    p->line.len = 0; /* the bytes stay put until the end of this push */
-                    int known = (p->st & ST_LINE_OK) && clean == pos;
-                    if ((rc = on_line(p, c, p->line.p, n, loff, known))) return rc;
-                } else if (e == line) { /* blank line */
-                    if ((rc = dispatch(p, c))) return rc;
-                } else {
-                    if (TKS_UNLIKELY((size_t)(e - line) > max_line))
-                        return fail(p, TKS_ELIMIT, OFF(line), "line longer than max_line");
-                    if ((rc = on_line(p, c, line, (size_t)(e - line), OFF(line), line >= clean)))
-                        return rc;
-                }
-                line = next;
+                const char *v = ln + 5;
+                size_t vn = n - 5;
+                if (vn && *v == ' ') v++, vn--;
+                rc = data_field(p, c, v, vn, ln >= clean);
+            } else {
+                rc = other_line(p, c, ln, n, OFF(ln), ln >= clean);
             }
+            if (rc) return rc;
         }
     }
     if ((rc = keep_refs(p, c))) return fail_mem(p, rc, p->ev_start);
