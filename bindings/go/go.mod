@@ -1,0 +1,3 @@
+module tokstream.dev/tokstream
+
+go 1.19
