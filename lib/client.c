@@ -35,6 +35,7 @@ struct tks_client {
     tks__err err;
     int why;              /* status a callback stopped a stage with (STOPPED or an error) */
     int stopped, finished;
+    int finishing;        /* inside the parser's finish: a last line without its newline */
     uint64_t pushed;      /* bytes received */
     int first_byte_marked;
     /* the current event's token-bearing deltas, for the timer */
@@ -88,7 +89,13 @@ static int on_event(void *user, const tks_event *ev) {
     c->ev_tokens = c->ev_flags = 0;
     int rc = tks_decoder_push(c->dec, ev);
     if (TKS_UNLIKELY(rc != TKS_OK)) {
-        if (!c->why) {
+        if (!c->why && c->finishing && rc == TKS_EJSON && !tks_assembler_complete(c->asm_)) {
+            /* NDJSON's last line came without its newline and is not whole JSON: the
+             * stream was cut inside it, which is a truncation, not bad JSON (after the
+             * terminal marker such a line stays a JSON error) */
+            tks__err_at(&c->err, TKS_ETRUNC, ev->offset, "stream cut inside its last line");
+            c->why = TKS_ETRUNC;
+        } else if (!c->why) {
             /* the decoder's own failure (c->why is set when a delta sink stopped it) */
             tks__err_set(&c->err, rc, tks_decoder_offset(c->dec), tks_decoder_error(c->dec));
             c->why = rc;
@@ -365,11 +372,15 @@ int tks_client_finish(tks_client *c) {
         if ((rc = make_parser(c)) != TKS_OK) return end(c, tks__err_set(&c->err, rc, 0, NULL));
     }
     /* The parser may dispatch a last event (a final line without its newline). */
+    c->finishing = c->framing == TKS_FRAMING_NDJSON;
     int prc = parser_finish(c);
+    c->finishing = 0;
     if (prc != TKS_OK && prc != TKS_ETRUNC) return end(c, settle(c, prc));
     if (c->why) return end(c, settle(c, TKS_STOPPED));
-    /* The decoder may still emit what it held back (a DONE waiting for usage). */
-    int drc = tks_decoder_finish(c->dec);
+    /* The decoder may still emit what it held back: a DONE waiting for usage, which
+     * stays back when the framing was cut (the usage frame or event after a finish, or
+     * a JSON array without its ']', is what was lost). */
+    int drc = prc == TKS_ETRUNC ? TKS_ETRUNC : tks_decoder_finish(c->dec);
     if (c->why) return end(c, settle(c, TKS_STOPPED));
     if (tks_assembler_dialect(c->asm_) == TKS_DIALECT_AUTO)
         tks_assembler_set_dialect(c->asm_, tks_decoder_dialect(c->dec));

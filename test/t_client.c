@@ -254,6 +254,37 @@ static void test_errors(void) {
        "the words name the provider's error: %s", tks_client_error(c));
     tks_client_free(c);
 
+    /* a cut after the finish: the usage that would have followed is lost, so the
+     * message is not complete (Bedrock: inside the metadata frame after messageStop;
+     * OpenAI: inside the usage chunk after the finish chunk) */
+    size_t bn;
+    char *b = load("bedrock-converse.bin", &bn);
+    tks_client_new(&c, NULL, NULL, NULL);
+    is_int(tks_client_push(c, b, bn - 10), TKS_OK, "bedrock cut in its last frame: pushed");
+    is_int(tks_client_finish(c), TKS_ETRUNC, "bedrock cut in its last frame: TKS_ETRUNC");
+    is_int(tks_assembler_complete(tks_client_message(c)), 0, "... and not complete");
+    tks_client_free(c);
+    free(b);
+
+    /* NDJSON cut inside its last line: a truncation, not a JSON error */
+    static const char ollama_cut[] =
+        "{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"Hi\"},\"done\":false}\n"
+        "{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\" th";
+    tks_client_new(&c, NULL, NULL, NULL);
+    is_int(tks_client_push(c, ollama_cut, sizeof ollama_cut - 1), TKS_OK, "ndjson cut mid-line: pushed");
+    is_int(tks_client_finish(c), TKS_ETRUNC, "ndjson cut mid-line: TKS_ETRUNC (%s)", tks_client_error(c));
+    is_int(tks_client_offset(c), strchr(ollama_cut, '\n') - ollama_cut + 1, "... at the start of the cut line");
+    t = tks_assembler_content(tks_client_message(c), 0, &len);
+    is_mem(t, len, "Hi", 2, "... the content before it is kept");
+    tks_client_free(c);
+    /* the same last line whole but without its newline is dispatched */
+    static const char ollama_nonl[] =
+        "{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"Hi\"},\"done\":true}";
+    tks_client_new(&c, NULL, NULL, NULL);
+    tks_client_push(c, ollama_nonl, sizeof ollama_nonl - 1);
+    is_int(tks_client_finish(c), TKS_OK, "ndjson last line without newline: complete");
+    tks_client_free(c);
+
     /* explicit framing, empty input, bad config */
     cfg.max_message = 0;
     cfg.framing = TKS_FRAMING_SSE;
