@@ -700,8 +700,46 @@ static int dispatch(tks_sse_parser *p, push_ctx *c) {
     return r ? stop(p) : 0;
 }
 
+/* Appends data line v[0..n) (valid, or TKS_SSE_RAW_UTF8) to an event holding data
+ * already: LF then the line, after the referenced first line when there is one. */
+static TKS_NOINLINE int data_append(tks_sse_parser *p, push_ctx *c, const char *v, size_t n) {
+    size_t cur = data_len(p, c);
+    if (n > SIZE_MAX - 1 - cur || too_big(p, cur + 1 + n, type_len(p, c), id_buf_len(p)))
+        return fail(p, TKS_ELIMIT, p->ev_start, "event larger than max_event");
+    size_t extra = 1 + n + (c->dref_on ? c->dref_len : 0); /* <= max_event + 1 */
+    if (p->data.cap - p->data.len < extra) {
+        int rc = tks__buf_reserve(&p->data, &p->alloc, extra);
+        if (rc) return fail_mem(p, rc, p->ev_start);
+    }
+    char *d = p->data.p + p->data.len;
+    if (c->dref_on) { /* the first line, referenced so far (the buffer was empty) */
+        c->dref_on = 0;
+        memcpy(d, c->dref, c->dref_len);
+        d += c->dref_len;
+    }
+    *d++ = '\n';
+    memcpy(d, v, n);
+    p->data.len = (size_t)(d + n - p->data.p);
+    p->ndata = 2;
+    return 0;
+}
+
+/* A data field whose value v[0..n) is known valid (or TKS_SSE_RAW_UTF8). */
+static TKS_HOT_INLINE int data_valid(tks_sse_parser *p, push_ctx *c, const char *v, size_t n) {
+    if (p->ndata) return data_append(p, c, v, n);
+    /* the event's first data line: reference, don't copy */
+    if (too_big(p, n, type_len(p, c), id_buf_len(p)))
+        return fail(p, TKS_ELIMIT, p->ev_start, "event larger than max_event");
+    c->dref = v;
+    c->dref_len = n;
+    c->dref_on = 1;
+    p->ndata = 1;
+    return 0;
+}
+
 static int data_field(tks_sse_parser *p, push_ctx *c, const char *v, size_t n, int known) {
     size_t ok = text_ok(p, v, n, known);
+    if (ok == n) return data_valid(p, c, v, n);
     size_t out = ok == n ? n : replaced_len(v, n, ok);
     size_t cur = data_len(p, c), sep = p->ndata ? 1 : 0;
     if (out > SIZE_MAX - 1 - cur ||
@@ -979,14 +1017,14 @@ static int parse(tks_sse_parser *p, push_ctx *c, const char *s, size_t len) {
             } else if (TKS_UNLIKELY(n > max_line)) {
                 return fail(p, TKS_ELIMIT, OFF(ln), "line longer than max_line");
             } else if (n >= 5 && memcmp(ln, "data:", 5) == 0) { /* the usual line */
-                if (!(p->st & ST_FIELDS)) {
-                    p->st |= ST_FIELDS;
-                    p->ev_start = OFF(ln);
-                }
-                const char *v = ln + 5;
-                size_t vn = n - 5;
-                if (vn && *v == ' ') v++, vn--;
-                rc = data_field(p, c, v, vn, ln >= clean);
+                uint32_t st = p->st;
+                p->ev_start = st & ST_FIELDS ? p->ev_start : OFF(ln);
+                p->st = st | ST_FIELDS;
+                /* one space stripped; with no value, *v is the line end (in the push) */
+                size_t sp = ln[5] == ' ';
+                const char *v = ln + 5 + sp;
+                size_t vn = n - 5 - sp;
+                rc = ln >= clean ? data_valid(p, c, v, vn) : data_field(p, c, v, vn, 0);
             } else {
                 rc = other_line(p, c, ln, n, OFF(ln), ln >= clean);
             }

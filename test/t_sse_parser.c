@@ -297,6 +297,21 @@ static void test_rules(void) {
     check_all("UTF-8 replacement across several data lines",
               S("data: a\ndata: \xF4\x90\x80\x80\n\n"), &DEF,
               "E|message||a\\n\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\n=OK\n");
+    /* a line valid so far, cut (at some cut point) inside its last sequence, which the
+     * line end then leaves unfinished; short and past a 64-byte block */
+    check_all("unfinished sequence at the line end", S("data: ok \xE2\x82\r\n\r\n"), &DEF,
+              "E|message||ok \xEF\xBF\xBD\n=OK\n");
+    check_all("unfinished 4-byte sequence at the line end",
+              S("data: \xF0\x9F\x98\x8A\xF0\x9F\x98\ndata: \xC3\n\n"), &DEF,
+              "E|message||\xF0\x9F\x98\x8A\xEF\xBF\xBD\\n\xEF\xBF\xBD\n=OK\n");
+    check_all("unfinished sequence after a long line",
+              S("data: 0123456789012345678901234567890123456789012345678901234567890123456789"
+                "\xE4\xB8\xAD\xE4\xB8\n"
+                "data: 01234567890123456789012345678901234567890123456789012345678901234567\n\n"),
+              &DEF,
+              "E|message||0123456789012345678901234567890123456789012345678901234567890123456789"
+              "\xE4\xB8\xAD\xEF\xBF\xBD\\n"
+              "01234567890123456789012345678901234567890123456789012345678901234567\n=OK\n");
     opts raw = DEF;
     raw.flags = TKS_SSE_RAW_UTF8;
     check_all("TKS_SSE_RAW_UTF8 passes bytes", S("event: \xFF\ndata: \xC3\xA9\xFF\xE2\x82\n\n"), &raw,
@@ -846,7 +861,233 @@ static void test_utf8_differential(void) {
     free(e.data);
 }
 
+
+/* ---- a reference parser: long random streams, every stage 1 variant ------------------ */
+
+/* The WHATWG rules written plainly, byte by byte, independently of the library: the log
+ * run_cuts writes (offsets, comments and retries included) for the whole input. */
+static char *ref_parse(const char *in, size_t n, int raw) {
+    logbuf l;
+    memset(&l, 0, sizeof l);
+    log_str(&l, "");
+    char *data = malloc(4 * n + 8), *type = malloc(4 * n + 8), *id = malloc(4 * n + 8);
+    char *last = malloc(4 * n + 8), *tmp = malloc(4 * n + 8);
+    size_t dlen = 0, tlen = 0, ilen = 0, llen = 0;
+    int ndata = 0, fields = 0, id_set = 0;
+    size_t ev_start = 0, i = 0;
+    if (n >= 3 && memcmp(in, "\xEF\xBB\xBF", 3) == 0) i = 3;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && in[j] != '\r' && in[j] != '\n') j++;
+        if (j == n) break; /* unterminated */
+        const char *s = in + i;
+        size_t len = j - i, line_off = i;
+        i = j + 1;
+        if (in[j] == '\r' && i < n && in[i] == '\n') i++;
+        if (len == 0) { /* dispatch */
+            if (id_set) memcpy(last, id, llen = ilen);
+            id_set = 0;
+            fields = 0;
+            if (ndata) {
+                log_str(&l, "E|");
+                if (tlen) log_esc(&l, type, tlen);
+                else log_str(&l, "message");
+                log_str(&l, "|");
+                log_esc(&l, last, llen);
+                log_str(&l, "|");
+                log_esc(&l, data, dlen);
+                char off[32];
+                snprintf(off, sizeof off, "@%zu\n", ev_start);
+                log_str(&l, off);
+            }
+            ndata = 0;
+            dlen = tlen = 0;
+            continue;
+        }
+        if (s[0] == ':') {
+            size_t k = raw ? (memcpy(tmp, s + 1, len - 1), len - 1)
+                           : ref_replace((const unsigned char *)s + 1, len - 1, tmp);
+            log_str(&l, "C|");
+            log_esc(&l, tmp, k);
+            log_str(&l, "\n");
+            continue;
+        }
+        if (!fields) ev_start = line_off;
+        fields = 1;
+        size_t name = 0;
+        while (name < len && s[name] != ':') name++;
+        const char *v = s + name;
+        size_t vn = 0;
+        if (name < len) {
+            v = s + name + 1;
+            vn = len - name - 1;
+            if (vn && v[0] == ' ') v++, vn--;
+        }
+        size_t k = raw ? (memcpy(tmp, v, vn), vn) : ref_replace((const unsigned char *)v, vn, tmp);
+        if (name == 4 && memcmp(s, "data", 4) == 0) {
+            if (ndata++) data[dlen++] = '\n';
+            memcpy(data + dlen, tmp, k);
+            dlen += k;
+        } else if (name == 5 && memcmp(s, "event", 5) == 0) {
+            memcpy(type, tmp, tlen = k);
+        } else if (name == 2 && memcmp(s, "id", 2) == 0) {
+            if (!memchr(v, 0, vn)) {
+                memcpy(id, tmp, ilen = k);
+                id_set = 1;
+            }
+        } else if (name == 5 && memcmp(s, "retry", 5) == 0) {
+            unsigned long long ms = 0;
+            int good = vn > 0;
+            for (size_t q = 0; q < vn && good; q++) {
+                unsigned d = (unsigned char)v[q] - (unsigned)'0';
+                if (d > 9 || ms > (18446744073709551615ull - d) / 10) good = 0;
+                else ms = ms * 10 + d;
+            }
+            if (good) {
+                char r[48];
+                snprintf(r, sizeof r, "R|%llu\n", ms);
+                log_str(&l, r);
+            }
+        }
+    }
+    char st[64];
+    if (fields) snprintf(st, sizeof st, "=ETRUNC@%zu\n", ev_start);
+    else if (i < n) snprintf(st, sizeof st, "=ETRUNC@%zu\n", i); /* a partial line */
+    else snprintf(st, sizeof st, "=OK\n");
+    log_str(&l, st);
+    free(data);
+    free(type);
+    free(id);
+    free(last);
+    free(tmp);
+    return l.p;
+}
+
+/* The stage 1 variants (TKS_SSE_SIMD); each is capped at what the CPU runs. */
+static const char *const SIMD[] = {"avx2", "ssse3", "sse2", "scalar"};
+#define NSIMD (sizeof SIMD / sizeof SIMD[0])
+
+static void set_simd(const char *name) {
+    if (name) setenv("TKS_SSE_SIMD", name, 1);
+    else unsetenv("TKS_SSE_SIMD");
+}
+
+/* Appends a random SSE-ish piece to buf (at most 300 bytes). */
+static size_t random_piece(char *buf) {
+    static const char *const names[] = {"data:", "data: ", "data", "event:", "event: ", "id: ",
+                                        "id:", "retry: ", ":", ": ", "Data: ", "foo: ", "dat",
+                                        "data:  ", "event", "id"};
+    static const char *const ends[] = {"\n", "\r", "\r\n", "\n\n", "\r\r", "\r\n\r\n", "\n\r"};
+    static const char *const chars[] = {"\xC3\xA9", "\xE4\xB8\xAD", "\xF0\x9F\x98\x8A", "\xE2\x82\xAC",
+                                        "\xFF", "\xE2\x82", "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80",
+                                        "\x80", "\xF0\x9F\x98", "\0", "\xEF\xBB\xBF", "12", " "};
+    size_t n = 0;
+    uint32_t r = rnd();
+    if (r % 16 == 0) { /* a blank line or a bare line end */
+        const char *e = ends[rnd() % (sizeof ends / sizeof ends[0])];
+        memcpy(buf, e, strlen(e));
+        return strlen(e);
+    }
+    const char *nm = names[rnd() % (sizeof names / sizeof names[0])];
+    memcpy(buf + n, nm, strlen(nm));
+    n += strlen(nm);
+    /* a value: ASCII runs of any length (so lines cross 16-, 32- and 64-byte blocks),
+     * mixed with multi-byte characters, mostly valid */
+    if (r % 8 == 1) { /* any character, then an ASCII run into (or across) the next block */
+        const char *ch = chars[rnd() % (sizeof chars / sizeof chars[0])];
+        size_t k = ch[0] ? strlen(ch) : 1, run = 30 + rnd() % 120;
+        memcpy(buf + n, ch, k);
+        n += k;
+        memset(buf + n, 'a' + (int)(rnd() % 26), run);
+        n += run;
+    }
+    size_t len = rnd() % 4 == 0 ? rnd() % 250 : rnd() % 40;
+    int bad_ok = rnd() % 4 == 0;
+    while (len--) {
+        uint32_t q = rnd() % 16;
+        if (q < 10) buf[n++] = (char)('a' + rnd() % 26);
+        else if (q < 14 || bad_ok) {
+            const char *ch = chars[rnd() % (bad_ok ? sizeof chars / sizeof chars[0] : 4)];
+            size_t k = ch[0] ? strlen(ch) : 1;
+            memcpy(buf + n, ch, k);
+            n += k;
+        } else buf[n++] = (char)(rnd() % 2 ? '1' : ' ');
+        if (n > 280) break;
+    }
+    const char *e = ends[rnd() % (sizeof ends / sizeof ends[0])];
+    if (rnd() % 64 == 0) e = ""; /* lines may run into the next piece */
+    memcpy(buf + n, e, strlen(e));
+    return n + strlen(e);
+}
+
+static void test_reference(void) {
+    int bad = 0;
+    size_t cuts[64];
+    for (int round = 0; round < 200 && !bad; round++) {
+        size_t cap = 1024 + rnd() % 12000, n = 0;
+        char *in = malloc(cap + 320);
+        if (round % 5 == 0) {
+            memcpy(in, "\xEF\xBB\xBF", 3);
+            n = 3;
+        }
+        while (n < cap) n += random_piece(in + n);
+        int raw = round % 7 == 3;
+        char *want = ref_parse(in, n, raw);
+        opts o = OFFS;
+        if (raw) o.flags = TKS_SSE_RAW_UTF8;
+        for (size_t v = 0; v < NSIMD && !bad; v++) {
+            set_simd(SIMD[v]);
+            for (int t = 0; t < 6 && !bad; t++) {
+                size_t nc = 0;
+                if (t == 1) { /* fixed pieces around the block and window sizes */
+                    static const size_t step[] = {1, 3, 31, 63, 64, 65, 100, 1023, 1024, 4096};
+                    size_t k = step[rnd() % (sizeof step / sizeof step[0])];
+                    for (size_t at = k; at < n && nc < 64; at += k) cuts[nc++] = at;
+                } else if (t > 1) {
+                    nc = 1 + rnd() % 63;
+                    for (size_t i = 0; i < nc; i++) cuts[i] = rnd() % (n + 1);
+                    for (size_t i = 1; i < nc; i++)
+                        for (size_t j = i; j > 0 && cuts[j - 1] > cuts[j]; j--) {
+                            size_t tmp = cuts[j];
+                            cuts[j] = cuts[j - 1];
+                            cuts[j - 1] = tmp;
+                        }
+                }
+                char *got = run_cuts(in, n, &o, cuts, nc);
+                if (strcmp(got, want) != 0) {
+                    bad = 1;
+                    diag("simd %s, chunking %d, %zu cuts, raw %d:", SIMD[v], t, nc, raw);
+                    diag_bytes("input", in, n < 2000 ? n : 2000);
+                    size_t d = 0;
+                    while (got[d] && got[d] == want[d]) d++;
+                    diag("first difference at log byte %zu", d);
+                    size_t from = d > 200 ? d - 200 : 0, gl = strlen(got + from),
+                           wl = strlen(want + from);
+                    diag_bytes("got", got + from, gl < 600 ? gl : 600);
+                    diag_bytes("want", want + from, wl < 600 ? wl : 600);
+                }
+                free(got);
+            }
+        }
+        set_simd(NULL);
+        free(want);
+        free(in);
+    }
+    ok(!bad, "200 long random streams x 4 stage 1 variants x 6 chunkings: as the reference parser");
+}
+
 int main(void) {
+    /* the rules under every stage 1 variant (TKS_SSE_SIMD), then as the CPU chooses */
+    for (size_t v = 0; v < NSIMD; v++) {
+        set_simd(SIMD[v]);
+        diag("stage 1: %s (or the best this CPU runs below it)", SIMD[v]);
+        test_rules();
+        test_truncation();
+        test_limits();
+        test_random_chunking();
+        test_utf8_differential();
+    }
+    set_simd(NULL);
     test_rules();
     test_truncation();
     test_limits();
@@ -857,5 +1098,6 @@ int main(void) {
     test_shared_fixtures();
     test_random_chunking();
     test_utf8_differential();
+    test_reference();
     return done_testing();
 }
