@@ -51,6 +51,7 @@
 #define ISA_SSE2 1
 #define ISA_SSSE3 2
 #define ISA_AVX2 3
+#define ISA_AVX512 4 /* AVX-512 BW + VBMI2 */
 
 struct tks_sse_parser {
     tks_alloc alloc;
@@ -96,14 +97,19 @@ static uint8_t pick_isa(void) {
         isa = ISA_SSE2;
         if (__builtin_cpu_supports("ssse3")) {
             isa = ISA_SSSE3;
-            if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt"))
+            if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt")) {
                 isa = ISA_AVX2;
+                if (__builtin_cpu_supports("avx512bw") &&
+                    __builtin_cpu_supports("avx512vbmi2"))
+                    isa = ISA_AVX512;
+            }
         }
     }
 #endif
     const char *cap = getenv("TKS_SSE_SIMD");
     if (cap && *cap) {
-        int want = strcmp(cap, "avx2") == 0    ? ISA_AVX2
+        int want = strcmp(cap, "avx512") == 0  ? ISA_AVX512
+                   : strcmp(cap, "avx2") == 0  ? ISA_AVX2
                    : strcmp(cap, "ssse3") == 0 ? ISA_SSSE3
                    : strcmp(cap, "sse2") == 0  ? ISA_SSE2
                                                : ISA_SCALAR;
@@ -303,6 +309,29 @@ TKS_TARGET("avx2") static TKS_HOT_INLINE __m256i u8_err32(__m256i in, __m256i pr
     return _mm256_xor_si256(must, sc);
 }
 
+/* The same for 64 bytes. */
+#define TKS_AVX512 "avx512f,avx512bw,avx512vbmi2,popcnt"
+TKS_TARGET(TKS_AVX512) static TKS_HOT_INLINE __m512i u8_err64(__m512i in, __m512i prev) {
+    const __m512i t1h = _mm512_broadcast_i32x4(_mm_setr_epi8(U8_T1H));
+    const __m512i t1l = _mm512_broadcast_i32x4(_mm_setr_epi8(U8_T1L));
+    const __m512i t2h = _mm512_broadcast_i32x4(_mm_setr_epi8(U8_T2H));
+    const __m512i nib = _mm512_set1_epi8(0x0F);
+    /* each 16-byte lane's predecessor: prev's last lane, then in's first three */
+    __m512i sh = _mm512_alignr_epi64(in, prev, 6);
+    __m512i p1 = _mm512_alignr_epi8(in, sh, 15);
+    __m512i p2 = _mm512_alignr_epi8(in, sh, 14);
+    __m512i p3 = _mm512_alignr_epi8(in, sh, 13);
+    __m512i sc = _mm512_and_si512(
+        _mm512_and_si512(
+            _mm512_shuffle_epi8(t1h, _mm512_and_si512(_mm512_srli_epi16(p1, 4), nib)),
+            _mm512_shuffle_epi8(t1l, _mm512_and_si512(p1, nib))),
+        _mm512_shuffle_epi8(t2h, _mm512_and_si512(_mm512_srli_epi16(in, 4), nib)));
+    __m512i must = _mm512_or_si512(_mm512_subs_epu8(p2, _mm512_set1_epi8(0x60)),
+                                   _mm512_subs_epu8(p3, _mm512_set1_epi8(0x70)));
+    must = _mm512_and_si512(must, _mm512_set1_epi8((char)0x80));
+    return _mm512_xor_si512(must, sc);
+}
+
 /* Is s[0..n) valid UTF-8? n >= 32. Yes/no only: when it says no, the scalar path finds
  * the exact place. */
 TKS_TARGET("ssse3") static int utf8_ok_ssse3(const unsigned char *s, size_t n) {
@@ -339,7 +368,7 @@ typedef struct scan_carry {
 
 /*
  * Stage 1 over nblk 64-byte blocks at s: appends the offsets of their line ends (base +
- * 64 * block + byte) to idx[*nl..], in order (idx has room for 4 more than that). With
+ * 64 * block + byte) to idx[*nl..], in order (idx has room for 32 more than that). With
  * check, returns a bit per block that may hold invalid UTF-8: the stream is checked
  * from its context, prev = the 32 bytes before s, and each error counts in the block of
  * the byte that shows it (only the positions in last_mask count in the last block: a
@@ -385,48 +414,108 @@ typedef uint64_t stage1_fn(const unsigned char *s, size_t nblk, const unsigned c
     } while (0)
 
 #if HAVE_X86_SIMD
+/*
+ * The vector variants make two passes over the window (it is in L1 for the second):
+ * line ends first, with an OR of every byte; then, unless the window is ASCII and nothing
+ * was left unfinished before it, the UTF-8 check of every block, without branches (text
+ * mixes ASCII and other blocks at random, which a per-block test would mispredict).
+ */
+
+/* Bit b of the result: errors shown in block b, those of the last block only at the
+ * positions in last_mask. */
+#define BAD_BIT(e, b, nblk, last_mask)                                                    \
+    ((uint64_t)(((e) & ((b) + 1 == (nblk) ? (last_mask) : ~(uint64_t)0)) != 0) << (b))
+
+/* AVX-512: compares straight into bit masks, and the line ends' offsets written by one
+ * byte compress (VBMI2) per block. */
+TKS_TARGET(TKS_AVX512)
+static uint64_t stage1_avx512(const unsigned char *s, size_t nblk, const unsigned char *prevp,
+                              uint16_t *idx, size_t *nl, unsigned base, scan_carry *k,
+                              uint64_t last_mask, int check) {
+    const __m512i lf = _mm512_set1_epi8('\n'), cr = _mm512_set1_epi8('\r');
+    const __m512i iota = _mm512_set_epi8(
+        63, 62, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 50, 49, 48, 47, 46, 45, 44, 43, 42,
+        41, 40, 39, 38, 37, 36, 35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20,
+        19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    __m512i x = _mm512_setzero_si512(), any = x;
+    uint64_t crc = k->cr, bad = 0;
+    size_t n = *nl;
+    for (size_t b = 0; b < nblk; b++) {
+        x = _mm512_loadu_si512((const void *)(s + 64 * b));
+        any = _mm512_or_si512(any, x);
+        uint64_t lfm = _mm512_cmpeq_epi8_mask(x, lf), crm = _mm512_cmpeq_epi8_mask(x, cr);
+        uint64_t eb = EOL_BITS(lfm, crm, crc);
+        crc = crm >> 63;
+        if (eb) {
+            unsigned cnt = (unsigned)__builtin_popcountll(eb);
+            __m512i pos = _mm512_maskz_compress_epi8(eb, iota);
+            __m512i off = _mm512_set1_epi16((short)(base + 64 * (unsigned)b));
+            _mm512_storeu_si512(
+                (void *)(idx + n),
+                _mm512_add_epi16(_mm512_cvtepu8_epi16(_mm512_castsi512_si256(pos)), off));
+            if (cnt > 32)
+                _mm512_storeu_si512(
+                    (void *)(idx + n + 32),
+                    _mm512_add_epi16(_mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(pos, 1)), off));
+            n += cnt;
+        }
+    }
+    k->cr = crc;
+    *nl = n;
+    if (!check || (!_mm512_movepi8_mask(any) && !k->hi)) return k->hi = 0, 0;
+    k->hi = _mm512_movepi8_mask(x) != 0;
+    /* prev's 32 bytes in the top half: only its last bytes matter */
+    __m512i prev = _mm512_inserti64x4(_mm512_setzero_si512(),
+                                      _mm256_loadu_si256((const __m256i *)(const void *)prevp), 1);
+    for (size_t b = 0; b < nblk; b++) {
+        x = _mm512_loadu_si512((const void *)(s + 64 * b));
+        __m512i ev = u8_err64(x, prev);
+        bad |= BAD_BIT(_mm512_test_epi8_mask(ev, ev), b, nblk, last_mask);
+        prev = x;
+    }
+    return bad;
+}
+
+/* A 32-bit movemask as a 64-bit word's half. */
+#define MM32(v) ((uint64_t)(uint32_t)_mm256_movemask_epi8(v))
+
 TKS_TARGET("avx2,popcnt")
 static uint64_t stage1_avx2(const unsigned char *s, size_t nblk, const unsigned char *prevp,
                             uint16_t *idx, size_t *nl, unsigned base, scan_carry *k,
                             uint64_t last_mask, int check) {
     const __m256i lf = _mm256_set1_epi8('\n'), cr = _mm256_set1_epi8('\r');
     const __m256i zero = _mm256_setzero_si256();
-    __m256i prev = _mm256_loadu_si256((const __m256i *)(const void *)prevp);
+    __m256i y = zero, any = zero;
     uint64_t crc = k->cr, bad = 0;
     size_t n = *nl;
-    int hip = k->hi;
-    for (size_t b = 0; b < nblk; b++, s += 64) {
-        __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)s);
-        __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(s + 32));
-        uint64_t lfm = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, lf)) |
-                       (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(y, lf)) << 32;
-        uint64_t crm = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, cr)) |
-                       (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(y, cr)) << 32;
-        FLATTEN_POPCNT(EOL_BITS(lfm, crm, crc), base + 64 * (unsigned)b, idx, n);
+    for (size_t b = 0; b < nblk; b++) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(s + 64 * b));
+        y = _mm256_loadu_si256((const __m256i *)(const void *)(s + 64 * b + 32));
+        any = _mm256_or_si256(any, _mm256_or_si256(x, y));
+        uint64_t lfm = MM32(_mm256_cmpeq_epi8(x, lf)) | MM32(_mm256_cmpeq_epi8(y, lf)) << 32;
+        uint64_t crm = MM32(_mm256_cmpeq_epi8(x, cr)) | MM32(_mm256_cmpeq_epi8(y, cr)) << 32;
+        uint64_t eb = EOL_BITS(lfm, crm, crc);
         crc = crm >> 63;
-        if (check) {
-            int hi = _mm256_movemask_epi8(_mm256_or_si256(x, y)) != 0;
-            if (hi | hip) {
-                __m256i ex = u8_err32(x, prev), ey = u8_err32(y, x);
-                __m256i e = _mm256_or_si256(ex, ey);
-                if (!_mm256_testz_si256(e, e)) {
-                    uint64_t where = ~(uint64_t)0;
-                    if (b + 1 == nblk && last_mask != ~(uint64_t)0)
-                        where = ~((uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(ex, zero)) |
-                                  (uint64_t)(uint32_t)_mm256_movemask_epi8(
-                                      _mm256_cmpeq_epi8(ey, zero)) << 32) & last_mask;
-                    if (where) bad |= (uint64_t)1 << b;
-                }
-            }
-            hip = hi;
-            prev = y;
-        }
+        if (eb) FLATTEN_POPCNT(eb, base + 64 * (unsigned)b, idx, n);
     }
     k->cr = crc;
     *nl = n;
-    k->hi = hip;
+    if (!check || (!_mm256_movemask_epi8(any) && !k->hi)) return k->hi = 0, 0;
+    k->hi = _mm256_movemask_epi8(y) != 0; /* the last 32 bytes: where a sequence may go on */
+    __m256i prev = _mm256_loadu_si256((const __m256i *)(const void *)prevp);
+    for (size_t b = 0; b < nblk; b++) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(s + 64 * b));
+        y = _mm256_loadu_si256((const __m256i *)(const void *)(s + 64 * b + 32));
+        __m256i ex = u8_err32(x, prev), ey = u8_err32(y, x);
+        prev = y;
+        uint64_t e = ~(MM32(_mm256_cmpeq_epi8(ex, zero)) | MM32(_mm256_cmpeq_epi8(ey, zero)) << 32);
+        bad |= BAD_BIT(e, b, nblk, last_mask);
+    }
     return bad;
 }
+
+/* A 16-bit movemask placed at 16 * j in a 64-bit word. */
+#define MM16(v, j) ((uint64_t)(unsigned)_mm_movemask_epi8(v) << 16 * (j))
 
 TKS_TARGET("ssse3")
 static uint64_t stage1_ssse3(const unsigned char *s, size_t nblk, const unsigned char *prevp,
@@ -434,50 +523,34 @@ static uint64_t stage1_ssse3(const unsigned char *s, size_t nblk, const unsigned
                              uint64_t last_mask, int check) {
     const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
     const __m128i zero = _mm_setzero_si128();
-    __m128i prev = _mm_loadu_si128((const __m128i *)(const void *)(prevp + 16));
+    __m128i v = zero, any = zero;
     uint64_t crc = k->cr, bad = 0;
     size_t n = *nl;
-    int hip = k->hi;
-    for (size_t b = 0; b < nblk; b++, s += 64) {
-        __m128i v[4];
+    for (size_t b = 0; b < nblk; b++) {
         uint64_t lfm = 0, crm = 0;
-        unsigned hi = 0;
         for (int j = 0; j < 4; j++) {
-            v[j] = _mm_loadu_si128((const __m128i *)(const void *)(s + 16 * j));
-            lfm |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v[j], lf)) << 16 * j;
-            crm |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v[j], cr)) << 16 * j;
+            v = _mm_loadu_si128((const __m128i *)(const void *)(s + 64 * b + 16 * (size_t)j));
+            any = _mm_or_si128(any, v);
+            lfm |= MM16(_mm_cmpeq_epi8(v, lf), j);
+            crm |= MM16(_mm_cmpeq_epi8(v, cr), j);
         }
         FLATTEN_LOOP(EOL_BITS(lfm, crm, crc), base + 64 * (unsigned)b, idx, n);
         crc = crm >> 63;
-        if (check) {
-            hi = (unsigned)_mm_movemask_epi8(
-                _mm_or_si128(_mm_or_si128(v[0], v[1]), _mm_or_si128(v[2], v[3])));
-            if (hi | (unsigned)hip) {
-                __m128i e[4];
-                e[0] = u8_err16(v[0], prev);
-                e[1] = u8_err16(v[1], v[0]);
-                e[2] = u8_err16(v[2], v[1]);
-                e[3] = u8_err16(v[3], v[2]);
-                __m128i any = _mm_or_si128(_mm_or_si128(e[0], e[1]), _mm_or_si128(e[2], e[3]));
-                if (_mm_movemask_epi8(_mm_cmpeq_epi8(any, zero)) != 0xFFFF) {
-                    uint64_t where = ~(uint64_t)0;
-                    if (b + 1 == nblk && last_mask != ~(uint64_t)0) {
-                        uint64_t okm = 0;
-                        for (int j = 0; j < 4; j++)
-                            okm |= (uint64_t)(unsigned)_mm_movemask_epi8(
-                                       _mm_cmpeq_epi8(e[j], zero)) << 16 * j;
-                        where = ~okm & last_mask;
-                    }
-                    if (where) bad |= (uint64_t)1 << b;
-                }
-            }
-            hip = hi != 0;
-            prev = v[3];
-        }
     }
     k->cr = crc;
     *nl = n;
-    k->hi = hip;
+    if (!check || (!_mm_movemask_epi8(any) && !k->hi)) return k->hi = 0, 0;
+    k->hi = _mm_movemask_epi8(v) != 0;
+    __m128i prev = _mm_loadu_si128((const __m128i *)(const void *)(prevp + 16));
+    for (size_t b = 0; b < nblk; b++) {
+        uint64_t ok = 0;
+        for (int j = 0; j < 4; j++) {
+            v = _mm_loadu_si128((const __m128i *)(const void *)(s + 64 * b + 16 * (size_t)j));
+            ok |= MM16(_mm_cmpeq_epi8(u8_err16(v, prev), zero), j);
+            prev = v;
+        }
+        bad |= BAD_BIT(~ok, b, nblk, last_mask);
+    }
     return bad;
 }
 
@@ -553,6 +626,8 @@ static uint64_t stage1_scalar(const unsigned char *s, size_t nblk, const unsigne
 static stage1_fn *stage1_for(int isa) {
     switch (isa) {
 #if HAVE_X86_SIMD
+    case ISA_AVX512:
+        return stage1_avx512;
     case ISA_AVX2:
         return stage1_avx2;
     case ISA_SSSE3:
@@ -964,7 +1039,7 @@ static int parse(tks_sse_parser *p, push_ctx *c, const char *s, size_t len) {
     }
     const char *line = pos;  /* the current line's start (when not carried) */
     const char *clean = pos; /* no block from here on was flagged by stage 1 (so far) */
-    uint16_t idx[WBLK * 64 + 4];
+    uint16_t idx[WBLK * 64 + 32]; /* room for stage 1's whole-vector writes */
     for (const char *w = pos; w < end; w += WBLK * 64) {
         size_t avail = (size_t)(end - w);
         size_t nb = avail / 64 < WBLK ? avail / 64 : WBLK, nl = 0;
