@@ -446,7 +446,7 @@ static uint64_t stage1_avx512(const unsigned char *s, size_t nblk, const unsigne
         uint64_t lfm = _mm512_cmpeq_epi8_mask(x, lf), crm = _mm512_cmpeq_epi8_mask(x, cr);
         uint64_t eb = EOL_BITS(lfm, crm, crc);
         crc = crm >> 63;
-        if (eb) {
+        { /* without a test of eb: short lines make it unpredictable */
             unsigned cnt = (unsigned)__builtin_popcountll(eb);
             __m512i pos = _mm512_maskz_compress_epi8(eb, iota);
             __m512i off = _mm512_set1_epi16((short)(base + 64 * (unsigned)b));
