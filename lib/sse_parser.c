@@ -85,6 +85,7 @@ typedef struct push_ctx {
     const char *tref; /* the event type, when tref_on */
     size_t tref_len;
     int dref_on, tref_on;
+    uintptr_t lo, hi; /* the push's bytes */
 } push_ctx;
 
 static const unsigned char BOM[3] = {0xEF, 0xBB, 0xBF};
@@ -775,6 +776,19 @@ static int dispatch(tks_sse_parser *p, push_ctx *c) {
     return r ? stop(p) : 0;
 }
 
+/* Short lines are copied as one constant-size block (no branches on the size inside
+ * memcpy, which random line lengths mispredict): when the destination has COPY_SLACK
+ * bytes to spare and the source lies in the push with as many bytes after it. */
+#define COPY_SLACK 64
+static TKS_HOT_INLINE void copy_line(char *d, const char *v, size_t n, int slack,
+                                     const push_ctx *c) {
+    uintptr_t a = (uintptr_t)v;
+    if (slack && n <= COPY_SLACK && a >= c->lo && a < c->hi && c->hi - a >= COPY_SLACK)
+        memcpy(d, v, COPY_SLACK);
+    else
+        memcpy(d, v, n);
+}
+
 /* Appends data line v[0..n) (valid, or TKS_SSE_RAW_UTF8) to an event holding data
  * already: LF then the line, after the referenced first line when there is one. */
 static TKS_NOINLINE int data_append(tks_sse_parser *p, push_ctx *c, const char *v, size_t n) {
@@ -782,18 +796,23 @@ static TKS_NOINLINE int data_append(tks_sse_parser *p, push_ctx *c, const char *
     if (n > SIZE_MAX - 1 - cur || too_big(p, cur + 1 + n, type_len(p, c), id_buf_len(p)))
         return fail(p, TKS_ELIMIT, p->ev_start, "event larger than max_event");
     size_t extra = 1 + n + (c->dref_on ? c->dref_len : 0); /* <= max_event + 1 */
-    if (p->data.cap - p->data.len < extra) {
-        int rc = tks__buf_reserve(&p->data, &p->alloc, extra);
-        if (rc) return fail_mem(p, rc, p->ev_start);
+    size_t room = p->data.cap - p->data.len;
+    if (room < extra + COPY_SLACK) { /* room for whole-block copies if the limit allows */
+        if (tks__buf_reserve(&p->data, &p->alloc, extra + COPY_SLACK) != TKS_OK) {
+            int rc = tks__buf_reserve(&p->data, &p->alloc, extra);
+            if (rc) return fail_mem(p, rc, p->ev_start);
+        }
+        room = p->data.cap - p->data.len;
     }
     char *d = p->data.p + p->data.len;
+    int slack = room >= extra + COPY_SLACK;
     if (c->dref_on) { /* the first line, referenced so far (the buffer was empty) */
         c->dref_on = 0;
-        memcpy(d, c->dref, c->dref_len);
+        copy_line(d, c->dref, c->dref_len, slack, c);
         d += c->dref_len;
     }
     *d++ = '\n';
-    memcpy(d, v, n);
+    copy_line(d, v, n, slack, c);
     p->data.len = (size_t)(d + n - p->data.p);
     p->ndata = 2;
     return 0;
@@ -1162,6 +1181,8 @@ int tks_sse_parser_push(tks_sse_parser *p, const void *data, size_t len) {
     if (len == 0) return TKS_OK;
     push_ctx c;
     memset(&c, 0, sizeof c);
+    c.lo = (uintptr_t)data;
+    c.hi = c.lo + len;
     int rc = parse(p, &c, data, len);
     p->offset += len;
     return rc;
