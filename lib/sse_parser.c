@@ -31,9 +31,21 @@
 #if defined(__GNUC__)
 #define TKS_HOT_INLINE __attribute__((always_inline)) inline
 #define TKS_NOINLINE __attribute__((noinline))
+#define CTZ64(x) ((unsigned)__builtin_ctzll(x)) /* x != 0 */
+#define CLZ64(x) ((unsigned)__builtin_clzll(x)) /* x != 0 */
 #else
 #define TKS_HOT_INLINE inline
 #define TKS_NOINLINE
+static unsigned CTZ64(uint64_t x) {
+    unsigned n = 0;
+    while (!(x & 1)) x >>= 1, n++;
+    return n;
+}
+static unsigned CLZ64(uint64_t x) {
+    unsigned n = 0;
+    while (!(x >> 63)) x <<= 1, n++;
+    return n;
+}
 #endif
 
 /* p->st bits */
@@ -385,7 +397,7 @@ typedef uint64_t stage1_fn(const unsigned char *s, size_t nblk, const unsigned c
     do {                                                                                   \
         uint64_t m_ = (m);                                                                 \
         while (m_) {                                                                       \
-            (idx)[(nl)++] = (uint16_t)((base) + (unsigned)__builtin_ctzll(m_));            \
+            (idx)[(nl)++] = (uint16_t)((base) + CTZ64(m_));                                \
             m_ &= m_ - 1;                                                                  \
         }                                                                                  \
     } while (0)
@@ -1083,7 +1095,7 @@ static int parse(tks_sse_parser *p, push_ctx *c, const char *s, size_t len) {
                         check) << nb;
         }
         if (bad) { /* lines must start past the last flagged block to be known valid */
-            size_t past = 64 * (size_t)(64 - __builtin_clzll(bad));
+            size_t past = 64 * (size_t)(64 - CLZ64(bad));
             clean = w + (past < avail ? past : avail);
         }
         size_t i = 0;
