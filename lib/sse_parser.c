@@ -1,21 +1,22 @@
 /* sse_parser.c - tks_sse_parser: bytes -> events under the WHATWG "event stream" rules
  * (HTML Living Standard 9.2.5/9.2.6; ../shared/research/formats.md section 8).
  *
- * Two stages per push, 4 KiB at a time. Stage 1 classifies 64-byte blocks with vector
- * compares into bitmasks of line ends (CR, and LF unless it follows a CR), and in the
- * same pass validates the bytes as one UTF-8 stream (the lookup method), noting each
- * block that may hold an error. Stage 2 walks the line ends bit by bit: a line whose
- * bytes lie after the last flagged block is known to be valid UTF-8 (line ends are
- * ASCII, so a valid stream cut at them gives valid lines), and only the other lines are
- * checked one by one (and get U+FFFD replacements). Stage 1 comes as AVX2, SSSE3, SSE2
- * (line ends only; a block with a byte >= 0x80 counts as flagged) and word-at-a-time C,
- * chosen per parser at tks_sse_parser_new from what the CPU supports; the environment
- * variable TKS_SSE_SIMD=avx2|ssse3|sse2|scalar caps the choice (for tests and fuzzing).
+ * Two stages per push, 1 KiB at a time. Stage 1 classifies 64-byte blocks with vector
+ * compares into line ends (CR, and LF unless it follows a CR), written out as a list of
+ * offsets, and checks the bytes as one UTF-8 stream (the lookup method), noting each
+ * block that may hold an error. Stage 2 walks the list: a line whose bytes lie after the
+ * last flagged block is known to be valid UTF-8 (line ends are ASCII, so a valid stream
+ * cut at them gives valid lines); only the other lines are checked one by one (and get
+ * U+FFFD replacements). Stage 1 comes as AVX-512 (BW + VBMI2), AVX2, SSSE3, SSE2 (line
+ * ends only: a block with a byte >= 0x80 counts as flagged) and word-at-a-time C, chosen
+ * per parser at tks_sse_parser_new from what the CPU supports; the environment variable
+ * TKS_SSE_SIMD=avx512|avx2|ssse3|sse2|scalar caps the choice (for tests and fuzzing).
  *
  * A value lying in the caller's push buffer is referenced, not copied: an event made of
  * one data line reaches the callback pointing into the caller's bytes. Only what must
  * outlive the push (an unfinished event or line) is copied, once, when the push ends; a
- * line continued from an earlier push carries its validation state along. */
+ * line continued from an earlier push carries its validation state along (ST_LINE_OK,
+ * and its last bytes are the next push's stage 1 context). */
 #include "internal.h"
 
 #include <stdlib.h>
