@@ -21,6 +21,9 @@ int cmd_assemble(int argc, char **argv) {
             i++;
             cfg.dialect = tks_dialect_from_name(argv[i], strlen(argv[i]));
             if (cfg.dialect < 0) return cli_usage("assemble", "unknown --dialect");
+        } else if (strcmp(argv[i], "--chunk") == 0 || strcmp(argv[i], "--dialect") == 0) {
+            return cli_usage("assemble", strcmp(argv[i], "--chunk") == 0 ? "--chunk needs a number of bytes"
+                                                                    : "--dialect needs a name");
         } else if (argv[i][0] == '-' && argv[i][1]) {
             return cli_usage("assemble", "unknown option");
         } else if (path) {

@@ -84,6 +84,9 @@ int cmd_text(int argc, char **argv) {
             if (cfg.dialect < 0) return cli_usage("text", "unknown --dialect");
         } else if (strcmp(argv[i], "--json") == 0) {
             json = 1;
+        } else if (strcmp(argv[i], "--chunk") == 0 || strcmp(argv[i], "--dialect") == 0) {
+            return cli_usage("text", strcmp(argv[i], "--chunk") == 0 ? "--chunk needs a number of bytes"
+                                                                    : "--dialect needs a name");
         } else if (argv[i][0] == '-' && argv[i][1]) {
             return cli_usage("text", "unknown option");
         } else if (path) {

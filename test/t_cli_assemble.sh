@@ -52,6 +52,8 @@ done
 
 "$cli" assemble --dialect nonsense "$f" >/dev/null 2>&1; [ $? -eq 2 ]; t $? "unknown dialect: exit 2"
 "$cli" assemble --bogus "$f" >/dev/null 2>&1; [ $? -eq 2 ]; t $? "unknown option: exit 2"
+"$cli" assemble "$f" --chunk >/dev/null 2>"$tmp/err"; [ $? -eq 2 ] && grep -q 'needs a number' "$tmp/err"; t $? "--chunk without a value: exit 2, says so"
+"$cli" text "$f" --dialect >/dev/null 2>"$tmp/err"; [ $? -eq 2 ] && grep -q 'needs a name' "$tmp/err"; t $? "text --dialect without a value: exit 2, says so"
 "$cli" assemble --dialect anthropic "$f" >"$tmp/out" 2>/dev/null; [ $? -eq 1 ]; t $? "wrong dialect forced: not complete, exit 1"
 "$cli" assemble --dialect openai-chat "$f" >"$tmp/out" 2>/dev/null; t $? "--dialect openai-chat: exit 0"
 "$cli" assemble /nonexistent/file >/dev/null 2>&1; [ $? -eq 2 ]; t $? "missing file: exit 2 (as in every command)"
