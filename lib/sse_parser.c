@@ -1027,12 +1027,107 @@ static int keep_refs(tks_sse_parser *p, push_ctx *c) {
 
 /* ---- stage 2: lines, fields, events ------------------------------------------------ */
 
+/* A line of the push, ln[0..n) at input offset off (not one begun in an earlier push);
+ * known: it is valid UTF-8. */
+static TKS_HOT_INLINE int push_line(tks_sse_parser *p, push_ctx *c, const char *ln, size_t n,
+                                    uint64_t off, int known) {
+    if (n == 0) return dispatch(p, c); /* blank line */
+    if (TKS_UNLIKELY(n > p->line.limit))
+        return fail(p, TKS_ELIMIT, off, "line longer than max_line");
+    if (n >= 5 && memcmp(ln, "data:", 5) == 0) { /* the usual line */
+        uint32_t st = p->st;
+        p->ev_start = st & ST_FIELDS ? p->ev_start : off;
+        p->st = st | ST_FIELDS;
+        /* one space stripped; with no value, *v is the line end (in the push) */
+        size_t sp = ln[5] == ' ';
+        const char *v = ln + 5 + sp;
+        size_t vn = n - 5 - sp;
+        return known ? data_valid(p, c, v, vn) : data_field(p, c, v, vn, 0);
+    }
+    return other_line(p, c, ln, n, off, known);
+}
+
+/* The line begun in an earlier push (in p->line) ends at e: its rest is pos[0..e), at
+ * input offset off; known: p->line's bytes (ST_LINE_OK) and the rest are valid UTF-8
+ * together. */
+static TKS_NOINLINE int finish_line(tks_sse_parser *p, push_ctx *c, const char *pos,
+                                    const char *e, uint64_t off, int known) {
+    uint64_t loff = off - p->line.len;
+    int rc;
+    if ((size_t)(e - pos) > p->line.limit - p->line.len)
+        return fail(p, TKS_ELIMIT, loff, "line longer than max_line");
+    if ((rc = tks__buf_append(&p->line, &p->alloc, pos, (size_t)(e - pos))))
+        return fail_mem(p, rc, loff);
+    size_t n = p->line.len;
+    p->line.len = 0; /* the bytes stay put until the end of this push */
+    return on_line(p, c, p->line.p, n, loff, known && (p->st & ST_LINE_OK));
+}
+
+/* The end of a push: what still points into it is copied, and the unfinished line
+ * (from ln, at input offset off; the line begun earlier when carried) is kept. ok: its
+ * bytes in this push were found valid UTF-8 but maybe for an unfinished last sequence. */
+static int end_push(tks_sse_parser *p, push_ctx *c, int carried, const char *pos,
+                    const char *ln, const char *end, uint64_t off, int ok) {
+    int rc;
+    if ((rc = keep_refs(p, c))) return fail_mem(p, rc, p->ev_start);
+    if (carried) { /* no line end in this push: the line goes on */
+        uint64_t loff = off - p->line.len;
+        if ((size_t)(end - pos) > p->line.limit - p->line.len)
+            return fail(p, TKS_ELIMIT, loff, "line longer than max_line");
+        if ((rc = tks__buf_append(&p->line, &p->alloc, pos, (size_t)(end - pos))))
+            return fail_mem(p, rc, loff);
+        if (!ok) p->st &= ~ST_LINE_OK;
+    } else if (ln < end) { /* a line continues in the next push */
+        if ((size_t)(end - ln) > p->line.limit)
+            return fail(p, TKS_ELIMIT, off, "line longer than max_line");
+        if ((rc = tks__buf_append(&p->line, &p->alloc, ln, (size_t)(end - ln))))
+            return fail_mem(p, rc, off);
+        if (ok) p->st |= ST_LINE_OK;
+        else p->st &= ~ST_LINE_OK;
+    }
+    return 0;
+}
+
+/*
+ * A push too short for one 64-byte block (pos < end): byte by byte, like a plain parser.
+ * A line counts as known valid only when it is ASCII (and, for the line begun in an
+ * earlier push, when that one ended in ASCII, so it has no sequence left unfinished).
+ */
+static TKS_NOINLINE int parse_short(tks_sse_parser *p, push_ctx *c, const char *s,
+                                    const char *pos, const char *end) {
+    const uint64_t base = p->offset;
+    int carried = p->line.len != 0, rc;
+    /* no byte >= 0x80 in the current line so far (for the line begun earlier: in its
+     * last byte, as ST_LINE_OK says the rest is valid) */
+    unsigned hi = carried ? (unsigned char)p->line.p[p->line.len - 1] & 0x80u : 0;
+    const char *ln = pos;
+    for (const char *q = pos; q < end; q++) {
+        unsigned char ch = (unsigned char)*q;
+        if (ch != '\n' && ch != '\r') {
+            hi |= ch & 0x80u;
+            continue;
+        }
+        const char *next = next_line(p, q, end);
+        if (carried) {
+            carried = 0;
+            rc = finish_line(p, c, pos, q, base + (uint64_t)(pos - s), !hi);
+        } else {
+            rc = push_line(p, c, ln, (size_t)(q - ln), base + (uint64_t)(ln - s), !hi);
+        }
+        if (rc) return rc;
+        hi = 0;
+        ln = next;
+        q = next - 1;
+    }
+    const char *from = carried ? pos : ln;
+    return end_push(p, c, carried, pos, ln, end, base + (uint64_t)(from - s), !hi);
+}
+
 #define WBLK 16 /* blocks per stage 1 window (1 KiB) */
 
 static int parse(tks_sse_parser *p, push_ctx *c, const char *s, size_t len) {
     const char *pos = s, *end = s + len;
     const uint64_t base = p->offset;
-    const size_t max_line = p->line.limit;
     int rc;
 #define OFF(ptr) (base + (uint64_t)((ptr) - s))
 
@@ -1054,6 +1149,7 @@ static int parse(tks_sse_parser *p, push_ctx *c, const char *s, size_t len) {
         if (pos < end && *pos == '\n') pos++;
     }
     if (pos == end) return 0;
+    if (end - pos < 64) return parse_short(p, c, s, pos, end);
 
     stage1_fn *const scan = stage1_for(p->isa);
     const int check = !(p->flags & TKS_SSE_RAW_UTF8);
@@ -1103,58 +1199,18 @@ static int parse(tks_sse_parser *p, push_ctx *c, const char *s, size_t len) {
         if (TKS_UNLIKELY(carried) && nl) { /* finish the line begun in an earlier push */
             const char *e = w + idx[i++];
             carried = 0;
-            uint64_t loff = OFF(pos) - p->line.len;
-            if ((size_t)(e - pos) > max_line - p->line.len)
-                return fail(p, TKS_ELIMIT, loff, "line longer than max_line");
-            if ((rc = tks__buf_append(&p->line, &p->alloc, pos, (size_t)(e - pos))))
-                return fail_mem(p, rc, loff);
             line = next_line(p, e, end);
-            size_t n = p->line.len;
-            p->line.len = 0; /* the bytes stay put until the end of this push */
-            int known = (p->st & ST_LINE_OK) && clean == pos;
-            if ((rc = on_line(p, c, p->line.p, n, loff, known))) return rc;
+            if ((rc = finish_line(p, c, pos, e, OFF(pos), clean == pos))) return rc;
         }
         for (; i < nl; i++) {
             const char *e = w + idx[i];
             const char *ln = line;
             line = next_line(p, e, end);
-            size_t n = (size_t)(e - ln);
-            if (n == 0) { /* blank line */
-                rc = dispatch(p, c);
-            } else if (TKS_UNLIKELY(n > max_line)) {
-                return fail(p, TKS_ELIMIT, OFF(ln), "line longer than max_line");
-            } else if (n >= 5 && memcmp(ln, "data:", 5) == 0) { /* the usual line */
-                uint32_t st = p->st;
-                p->ev_start = st & ST_FIELDS ? p->ev_start : OFF(ln);
-                p->st = st | ST_FIELDS;
-                /* one space stripped; with no value, *v is the line end (in the push) */
-                size_t sp = ln[5] == ' ';
-                const char *v = ln + 5 + sp;
-                size_t vn = n - 5 - sp;
-                rc = ln >= clean ? data_valid(p, c, v, vn) : data_field(p, c, v, vn, 0);
-            } else {
-                rc = other_line(p, c, ln, n, OFF(ln), ln >= clean);
-            }
-            if (rc) return rc;
+            if ((rc = push_line(p, c, ln, (size_t)(e - ln), OFF(ln), ln >= clean))) return rc;
         }
     }
-    if ((rc = keep_refs(p, c))) return fail_mem(p, rc, p->ev_start);
-    if (carried) { /* no line end in this push: the line goes on */
-        uint64_t loff = OFF(pos) - p->line.len;
-        if ((size_t)(end - pos) > max_line - p->line.len)
-            return fail(p, TKS_ELIMIT, loff, "line longer than max_line");
-        if ((rc = tks__buf_append(&p->line, &p->alloc, pos, (size_t)(end - pos))))
-            return fail_mem(p, rc, loff);
-        if (clean != pos) p->st &= ~ST_LINE_OK;
-    } else if (line < end) { /* a line continues in the next push */
-        if ((size_t)(end - line) > max_line)
-            return fail(p, TKS_ELIMIT, OFF(line), "line longer than max_line");
-        if ((rc = tks__buf_append(&p->line, &p->alloc, line, (size_t)(end - line))))
-            return fail_mem(p, rc, OFF(line));
-        if (line >= clean) p->st |= ST_LINE_OK;
-        else p->st &= ~ST_LINE_OK;
-    }
-    return 0;
+    return end_push(p, c, carried, pos, line, end, OFF(carried ? pos : line),
+                    carried ? clean == pos : line >= clean);
 #undef OFF
 }
 
