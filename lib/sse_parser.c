@@ -614,13 +614,17 @@ static uint64_t stage1_scalar(const unsigned char *s, size_t nblk, const unsigne
     for (size_t b = 0; b < nblk; b++, s += 64) {
         uint64_t lfm = 0, crm = 0, hi = 0;
 #ifdef EQ8
-        for (int j = 0; j < 8; j++) { /* word at a time */
-            uint64_t w;
-            memcpy(&w, s + 8 * j, 8);
-            hi |= w;
-            lfm |= BITS8(EQ8(w, '\n')) << 8 * j;
-            crm |= BITS8(EQ8(w, '\r')) << 8 * j;
+        uint64_t w[8], any = 0;
+        for (int j = 0; j < 8; j++) { /* word at a time: is there a line end at all? */
+            memcpy(&w[j], s + 8 * j, 8);
+            hi |= w[j];
+            any |= ZERO8(w[j] ^ REP8('\n')) | ZERO8(w[j] ^ REP8('\r'));
         }
+        if (any) /* where (most blocks of long lines have none) */
+            for (int j = 0; j < 8; j++) {
+                lfm |= BITS8(EQ8(w[j], '\n')) << 8 * j;
+                crm |= BITS8(EQ8(w[j], '\r')) << 8 * j;
+            }
 #else
         for (int j = 0; j < 64; j++) {
             hi |= s[j];
