@@ -1269,10 +1269,10 @@ int tks_sse_parser_finish(tks_sse_parser *p) {
     p->st |= ST_FINISHED;
     if (p->st & ST_FIELDS)
         return fail(p, TKS_ETRUNC, p->ev_start,
-                    "stream ended inside an event (no blank line after it): not dispatched");
+                    "stream ended inside an event, not dispatched (no blank line after it); the event began");
     if (p->line.len || (!(p->st & ST_BOM_DONE) && p->bom))
         return fail(p, TKS_ETRUNC, p->offset - (p->line.len ? p->line.len : p->bom),
-                    "stream ended in the middle of a line");
+                    "stream ended inside a line that began");
     return TKS_OK;
 }
 
