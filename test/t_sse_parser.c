@@ -730,6 +730,17 @@ static uint32_t rnd(void) {
     return rng;
 }
 
+/* nc random cut points in 0..n, sorted (run_cuts wants them in order). */
+static void random_cuts(size_t *cuts, size_t nc, size_t n) {
+    for (size_t i = 0; i < nc; i++) cuts[i] = rnd() % (n + 1);
+    for (size_t i = 1; i < nc; i++) /* insertion sort */
+        for (size_t j = i; j > 0 && cuts[j - 1] > cuts[j]; j--) {
+            size_t tmp = cuts[j];
+            cuts[j] = cuts[j - 1];
+            cuts[j - 1] = tmp;
+        }
+}
+
 static void test_random_chunking(void) {
     static const char *const pieces[] = {
         "data: ", "data:", "data", "event: ", "id: ", "retry: ", ":", " ", "x", "\xC3\xA9",
@@ -751,13 +762,7 @@ static void test_random_chunking(void) {
         size_t cuts[8];
         for (int t = 0; t < 20 && !bad; t++) {
             size_t nc = 1 + rnd() % 8;
-            for (size_t i = 0; i < nc; i++) cuts[i] = rnd() % (n + 1);
-            for (size_t i = 1; i < nc; i++) /* sort */
-                for (size_t j = i; j > 0 && cuts[j - 1] > cuts[j]; j--) {
-                    size_t tmp = cuts[j];
-                    cuts[j] = cuts[j - 1];
-                    cuts[j - 1] = tmp;
-                }
+            random_cuts(cuts, nc, n);
             char *got = run_cuts(in, n, &o, cuts, nc);
             if (strcmp(got, want) != 0) {
                 bad = 1;
@@ -1045,13 +1050,7 @@ static void test_reference(void) {
                     for (size_t at = k; at < n && nc < 64; at += k) cuts[nc++] = at;
                 } else if (t > 1) {
                     nc = 1 + rnd() % 63;
-                    for (size_t i = 0; i < nc; i++) cuts[i] = rnd() % (n + 1);
-                    for (size_t i = 1; i < nc; i++)
-                        for (size_t j = i; j > 0 && cuts[j - 1] > cuts[j]; j--) {
-                            size_t tmp = cuts[j];
-                            cuts[j] = cuts[j - 1];
-                            cuts[j - 1] = tmp;
-                        }
+                    random_cuts(cuts, nc, n);
                 }
                 char *got = run_cuts(in, n, &o, cuts, nc);
                 if (strcmp(got, want) != 0) {
